@@ -1,0 +1,131 @@
+# eximexplain top-level Makefile.
+#
+#   make            build src/eximexplain (runs ./configure first if needed)
+#   make check      unit, golden and corpus tests; then the same suite built
+#                   with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make install    PREFIX=/usr/local DESTDIR= : binary, rules data, man pages
+#   make deps       install the Debian build dependencies that are missing
+#   make bench      run the benchmark (bench/run)
+#
+# Objects of the normal build live beside the sources in src/; the
+# sanitizer build lives in build/asan (O=build/asan). Nothing else differs.
+
+DEB_BUILD_DEPS = gcc make autoconf pkg-config libpcre2-dev libjansson-dev \
+	zlib1g-dev check gzip
+
+NO_CONFIG_GOALS = deps clean distclean
+ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+include config.mk
+endif
+
+# No built-in rules: every object is made by the rules below, with our flags.
+MAKEFLAGS += -r
+.SUFFIXES:
+
+O ?= src
+WERROR ?= -Werror
+SANITIZE ?=
+FORTIFY ?= -D_FORTIFY_SOURCE=2
+ALL_CPPFLAGS = -D_GNU_SOURCE $(FORTIFY) -Isrc \
+	-DEXIMEXPLAIN_VERSION='"0.1.0"' \
+	-DEXIMEXPLAIN_DATADIR='"$(PREFIX)/share/eximexplain"' \
+	-DEXIMEXPLAIN_SYSCONFDIR='"$(SYSCONFDIR)/eximexplain"'
+ALL_CFLAGS = -std=c11 $(WARN_CFLAGS) $(WERROR) $(HARDEN_CFLAGS) $(CFLAGS) \
+	$(SANITIZE) $(DEPS_CFLAGS)
+ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(LDFLAGS) $(SANITIZE)
+
+SOURCES = $(wildcard src/*.c)
+LIB_OBJECTS = $(patsubst src/%.c,$(O)/%.o,$(filter-out src/main.c,$(SOURCES)))
+TEST_SOURCES = $(wildcard tests/unit/*.c)
+TEST_OBJECTS = $(patsubst tests/unit/%.c,$(O)/tests/%.o,$(TEST_SOURCES))
+
+BIN = $(O)/eximexplain
+CHECK_BIN = $(O)/check_eximexplain
+GRAMMAR_DIFF = $(O)/grammar_diff
+
+.PHONY: all check check-plain check-sanitize test-build run-tests install \
+	uninstall deps bench clean distclean
+
+all: $(BIN)
+
+$(BIN): $(O)/main.o $(LIB_OBJECTS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS)
+
+$(O)/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(CHECK_BIN): $(TEST_OBJECTS) $(LIB_OBJECTS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DEPS_LIBS)
+
+$(GRAMMAR_DIFF): tests/grammar_diff.c $(LIB_OBJECTS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS)
+
+test-build: $(BIN) $(CHECK_BIN) $(GRAMMAR_DIFF)
+
+# The sanitizer options only matter to the sanitizer build; any report
+# there fails the run (halt on error, no recovery, leaks checked).
+run-tests: test-build
+	EXIMEXPLAIN=$(BIN) CHECK_EXIMEXPLAIN=$(CHECK_BIN) \
+	GRAMMAR_DIFF=$(GRAMMAR_DIFF) \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	tests/run-suite
+
+check: check-plain check-sanitize
+
+check-plain:
+	$(MAKE) run-tests
+
+check-sanitize:
+	$(MAKE) O=build/asan \
+		SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+		HARDEN_CFLAGS= FORTIFY= CFLAGS='-g -O1' run-tests
+
+bench: $(BIN)
+	bench/run
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/eximexplain \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/eximexplain
+	cp -R data/. $(DESTDIR)$(PREFIX)/share/eximexplain/
+	for page in man/*.1; do install -m 644 $$page $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	for page in man/*.5; do [ -e "$$page" ] || continue; \
+		install -m 644 $$page $(DESTDIR)$(PREFIX)/share/man/man5/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/eximexplain
+	rm -rf $(DESTDIR)$(PREFIX)/share/eximexplain
+	rm -f $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man1/%,$(wildcard man/*.1))
+	rm -f $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man5/%,$(wildcard man/*.5))
+
+# Installs only what is missing, so it is quick and harmless to repeat.
+deps:
+	@missing=; for p in $(DEB_BUILD_DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "build dependencies: all installed"; \
+	else echo "installing:$$missing"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends $$missing; fi
+
+config.mk: config.mk.in configure
+	./configure
+
+configure: configure.ac
+	autoconf
+
+clean:
+	rm -f src/*.o src/*.d src/eximexplain src/check_eximexplain src/grammar_diff
+	rm -rf src/tests build
+
+distclean: clean
+	rm -rf config.mk config.log config.status configure autom4te.cache
+
+-include $(wildcard $(O)/*.d $(O)/tests/*.d)

@@ -1,0 +1,251 @@
+/*
+ * classify: non-flag lines -> line kind. The knowledge is in the two
+ * tables below (first match wins); the code only walks them. Lines that
+ * begin with host identification (H=, U=, F=, ...) are matched on the
+ * phrase after those fields, so field order and optional selectors do not
+ * matter. A line no table knows stays LK_UNKNOWN: it is counted and can be
+ * written to --unparsed, never guessed.
+ */
+#include "classify.h"
+
+#include <string.h>
+
+enum match { STARTS, STARTS_AND_CONTAINS, CONTAINS };
+
+struct phrase {
+	enum match how;
+	const char *text;
+	const char *also; /* STARTS_AND_CONTAINS: must also occur */
+	enum line_kind kind;
+};
+
+/* Bodies that begin with a fixed phrase (or contain one). */
+static const struct phrase body_phrases[] = {
+	{ STARTS, "Completed", NULL, LK_COMPLETED },
+	{ STARTS, "Start queue run", NULL, LK_QUEUE_RUN_START },
+	{ STARTS, "End queue run", NULL, LK_QUEUE_RUN_END },
+	{ STARTS_AND_CONTAINS, "Start '", "' queue run", LK_QUEUE_RUN_START },
+	{ STARTS_AND_CONTAINS, "End '", "' queue run", LK_QUEUE_RUN_END },
+	{ STARTS, "Start ODMR queue run", NULL, LK_QUEUE_RUN_START },
+	{ STARTS, "End ODMR queue run", NULL, LK_QUEUE_RUN_END },
+	{ STARTS, "Abandon queue run", NULL, LK_QUEUE_RUN_END },
+	{ STARTS_AND_CONTAINS, "exim ", " daemon started", LK_DAEMON_START },
+	{ STARTS, "Frozen", NULL, LK_FROZEN },
+	{ STARTS, "frozen by ", NULL, LK_FROZEN },
+	{ STARTS, "Message is frozen", NULL, LK_SKIPPED_FROZEN },
+	{ STARTS, "unfrozen by ", NULL, LK_UNFROZEN },
+	{ STARTS, "Unfrozen by ", NULL, LK_UNFROZEN },
+	{ STARTS_AND_CONTAINS, "Spool file ", " is locked", LK_SPOOL_LOCKED },
+	{ STARTS, "Spool file ", NULL, LK_SPOOL_ERROR },
+	{ STARTS, "Spool error", NULL, LK_SPOOL_ERROR },
+	{ STARTS, "Spool read error", NULL, LK_SPOOL_ERROR },
+	{ STARTS, "Format error in spool file", NULL, LK_SPOOL_ERROR },
+	{ STARTS, "spoolfile error", NULL, LK_SPOOL_ERROR },
+	{ STARTS, "rescind the above message-accept", NULL, LK_SPOOL_ERROR },
+	{ STARTS, "no immediate delivery", NULL, LK_QUEUED },
+	{ STARTS, "Delivery deferred by system filter", NULL, LK_QUEUED },
+	{ STARTS, "cancelled by ", NULL, LK_CANCELLED },
+	{ STARTS, "removed by ", NULL, LK_CANCELLED },
+	{ STARTS, "Message removed because older than", NULL, LK_CANCELLED },
+	{ STARTS, "original recipients ignored", NULL, LK_CANCELLED },
+	{ STARTS_AND_CONTAINS, "address <", "> marked delivered by ", LK_QUEUE_EDIT },
+	{ STARTS_AND_CONTAINS, "recipient <", "> added by ", LK_QUEUE_EDIT },
+	{ STARTS, "sender address changed to <", NULL, LK_QUEUE_EDIT },
+	{ STARTS, "DKIM: ", NULL, LK_DKIM },
+	{ STARTS, "DKIM:", NULL, LK_DKIM },
+	{ STARTS, "TLS error on connection", NULL, LK_TLS_ERROR },
+	{ STARTS, "TLS session: ", NULL, LK_TLS_ERROR },
+	{ STARTS, "TLS session ", NULL, LK_TLS_ERROR },
+	{ STARTS, "DANE attempt failed", NULL, LK_TLS_ERROR },
+	{ STARTS, "DANE error: ", NULL, LK_TLS_ERROR },
+	{ STARTS_AND_CONTAINS, "[", "] SSL verify error", LK_TLS_ERROR },
+	{ STARTS_AND_CONTAINS, "SMTP connection ", " closed ", LK_CONNECTION_CLOSED },
+	{ STARTS_AND_CONTAINS, "SMTP connection ", " closed", LK_CONNECTION_CLOSED },
+	{ STARTS, "SMTP connection lost after final dot", NULL, LK_CONNECTION_LOST },
+	{ STARTS_AND_CONTAINS, "SMTP connection from ", " lost", LK_CONNECTION_LOST },
+	{ STARTS_AND_CONTAINS, "SMTP connection from ", "(TCP/IP connection count", LK_CONNECTION_OPEN },
+	{ STARTS, "SMTP connection from ", NULL, LK_CONNECTION_OPEN },
+	{ STARTS, "unexpected disconnection while reading SMTP command", NULL, LK_CONNECTION_LOST },
+	{ STARTS, "unexpected EOF while reading SMTP command", NULL, LK_CONNECTION_LOST },
+	{ STARTS, "SMTP command timeout on", NULL, LK_CONNECTION_LOST },
+	{ STARTS, "SMTP data timeout (message abandoned)", NULL, LK_CONNECTION_LOST },
+	{ STARTS_AND_CONTAINS, "[", "] after QUIT, client reset TCP", LK_CONNECTION_LOST },
+	{ STARTS_AND_CONTAINS, "Connection from ", " refused: ", LK_CONNECTION_REFUSED },
+	{ STARTS, "refused connection from ", NULL, LK_CONNECTION_REFUSED },
+	{ STARTS, "temporarily refused connection from ", NULL, LK_CONNECTION_REFUSED },
+	{ STARTS_AND_CONTAINS, "SMTP call from ", " dropped: ", LK_CONNECTION_DROPPED },
+	{ STARTS, "SMTP protocol synchronization error", NULL, LK_SYNC_ERROR },
+	{ STARTS, "SMTP syntax error in ", NULL, LK_PROTOCOL_ERROR },
+	{ STARTS, "SMTP protocol error in ", NULL, LK_PROTOCOL_ERROR },
+	{ STARTS, "no MAIL in ", NULL, LK_NO_MAIL },
+	{ STARTS, "no host name found for IP address ", NULL, LK_HOST_LOOKUP },
+	{ STARTS, "no IP address found for host ", NULL, LK_HOST_LOOKUP },
+	{ STARTS, "DNS list lookup defer", NULL, LK_DNSLIST_DEFER },
+	{ STARTS_AND_CONTAINS, "ETRN ", " received from ", LK_SMTP_COMMAND },
+	{ STARTS, "ignoring AUTH=", NULL, LK_SMTP_COMMAND },
+	{ STARTS, "VRFY failed for ", NULL, LK_SMTP_COMMAND },
+	{ STARTS, "rejected HELO from ", NULL, LK_REJECTED_HELO },
+	{ STARTS, "rejected \"EHLO ", NULL, LK_REJECTED_HELO },
+	{ STARTS, "rejected \"HELO ", NULL, LK_REJECTED_HELO },
+	{ STARTS, "temporarily rejected \"EHLO ", NULL, LK_REJECTED_HELO },
+	{ STARTS, "temporarily rejected \"HELO ", NULL, LK_REJECTED_HELO },
+	{ STARTS, "rejected MAIL ", NULL, LK_REJECTED_MAIL },
+	{ STARTS, "unqualified sender rejected: ", NULL, LK_REJECTED_MAIL },
+	{ STARTS, "unqualified recipient rejected: ", NULL, LK_REJECTED_RCPT },
+	{ STARTS, "rejected from <", NULL, LK_REJECTED_DATA },
+	{ STARTS, "too many recipients", NULL, LK_REJECTED_OTHER },
+	{ STARTS, "rejected ", NULL, LK_REJECTED_OTHER },
+	{ STARTS, "temporarily rejected ", NULL, LK_REJECTED_OTHER },
+	{ STARTS, "local_scan() function ", NULL, LK_EXIM_ERROR },
+	{ STARTS, "Warning: ", NULL, LK_WARNING },
+	{ STARTS, "WARNING: ", NULL, LK_WARNING },
+	{ STARTS, "cwd=", NULL, LK_ARGUMENTS },
+	{ STARTS_AND_CONTAINS, "pid ", ": SIGHUP received", LK_DAEMON },
+	{ STARTS, "listen backlog ", NULL, LK_DAEMON },
+	{ STARTS, "notify triggered queue run", NULL, LK_DAEMON },
+	{ STARTS_AND_CONTAINS, "queue run: process ", " crashed", LK_DAEMON },
+	{ STARTS_AND_CONTAINS, "\"", " rewritten as \"", LK_REWRITE },
+	{ STARTS, "Exim configuration error", NULL, LK_CONFIG_ERROR },
+	{ STARTS, "failed to expand ", NULL, LK_CONFIG_ERROR },
+	{ STARTS, "Failed to expand ", NULL, LK_CONFIG_ERROR },
+	{ STARTS, "Tainted filename ", NULL, LK_EXIM_ERROR },
+	{ STARTS, "malware acl condition: ", NULL, LK_EXIM_ERROR },
+	{ STARTS, "spam acl condition: ", NULL, LK_EXIM_ERROR },
+	{ STARTS, "recipient verify defer ", NULL, LK_CALLOUT_DEFER },
+	{ STARTS, "sender verify defer ", NULL, LK_CALLOUT_DEFER },
+	{ CONTAINS, ": error ignored", NULL, LK_ERROR_IGNORED },
+	{ CONTAINS, " transport output: ", NULL, LK_TRANSPORT_OUTPUT },
+	{ CONTAINS, " transport process vanished unexpectedly", NULL, LK_TRANSPORT_OUTPUT },
+	{ STARTS, "Process failed (", NULL, LK_TRANSPORT_OUTPUT },
+	{ CONTAINS, " authenticator failed", NULL, LK_AUTH_FAILED },
+	{ CONTAINS, " authenticator cancelled authentication", NULL, LK_AUTH_FAILED },
+};
+
+/* What follows host identification (H=... U=... F=<...> ...). */
+static const struct phrase host_phrases[] = {
+	{ STARTS, "rejected RCPT ", NULL, LK_REJECTED_RCPT },
+	{ STARTS, "temporarily rejected RCPT ", NULL, LK_REJECTED_RCPT },
+	{ STARTS, "rejected MAIL", NULL, LK_REJECTED_MAIL },
+	{ STARTS, "temporarily rejected MAIL", NULL, LK_REJECTED_MAIL },
+	{ STARTS, "rejected EHLO or HELO", NULL, LK_REJECTED_HELO },
+	{ STARTS, "temporarily rejected EHLO or HELO", NULL, LK_REJECTED_HELO },
+	{ STARTS, "rejected after DATA", NULL, LK_REJECTED_DATA },
+	{ STARTS, "temporarily rejected after DATA", NULL, LK_REJECTED_DATA },
+	{ STARTS, "rejected DATA", NULL, LK_REJECTED_DATA },
+	{ STARTS, "temporarily rejected DATA", NULL, LK_REJECTED_DATA },
+	{ STARTS, "rejected during MIME ACL checks", NULL, LK_REJECTED_DATA },
+	{ STARTS, "temporarily rejected during MIME ACL checks", NULL, LK_REJECTED_DATA },
+	{ STARTS, "rejected DKIM", NULL, LK_REJECTED_DATA },
+	{ STARTS, "rejected by local_scan()", NULL, LK_REJECTED_DATA },
+	{ STARTS, "temporarily rejected by local_scan()", NULL, LK_REJECTED_DATA },
+	{ STARTS, "rejected connection", NULL, LK_REJECTED_CONNECT },
+	{ STARTS, "temporarily rejected connection", NULL, LK_REJECTED_CONNECT },
+	{ STARTS, "dropped by 'connect' ACL", NULL, LK_REJECTED_CONNECT },
+	{ STARTS, "rejected ", NULL, LK_REJECTED_OTHER },
+	{ STARTS, "temporarily rejected ", NULL, LK_REJECTED_OTHER },
+	{ STARTS_AND_CONTAINS, "RCPT <", ": discarded by ", LK_ACL_DISCARD },
+	{ STARTS_AND_CONTAINS, "MAIL <", ": discarded by ", LK_ACL_DISCARD },
+	{ STARTS, "sender verify fail for ", NULL, LK_SENDER_VERIFY },
+	{ STARTS, "sender verify defer for ", NULL, LK_SENDER_VERIFY },
+	{ STARTS, "incomplete transaction ", NULL, LK_INCOMPLETE },
+	{ STARTS, "Warning: ", NULL, LK_WARNING },
+	{ STARTS, "ETRN ", NULL, LK_SMTP_COMMAND },
+	{ STARTS, "SMTP connection lost after final dot", NULL, LK_CONNECTION_LOST },
+};
+
+static bool phrase_matches(const struct phrase *p, struct text t)
+{
+	switch (p->how) {
+	case STARTS:
+		return text_starts_with(t, p->text);
+	case STARTS_AND_CONTAINS:
+		return text_starts_with(t, p->text) && text_contains(t, p->also);
+	case CONTAINS:
+		return text_contains(t, p->text);
+	}
+	return false;
+}
+
+static enum line_kind lookup(const struct phrase *table, size_t count, struct text t)
+{
+	for (size_t i = 0; i < count; i++)
+		if (phrase_matches(&table[i], t))
+			return table[i].kind;
+	return LK_UNKNOWN;
+}
+
+/* The reason after "...: " in a rejection or error; the whole text when
+ * there is no such separator. */
+static struct text after_first_colon(struct text t)
+{
+	long at = text_find(t, ": ");
+	return at < 0 ? t : text_skip(t, (size_t)at + 2);
+}
+
+static bool starts_with_host_identification(struct text body)
+{
+	if (body.len < 3)
+		return false;
+	if (fields_is_tag_token(body.ptr, body.len))
+		return true;
+	return text_starts_with(body, "DS ");
+}
+
+/* Pre-4.86 per-host lines: "NAME [IP] Error text", "SMTP error from ...". */
+static bool is_old_host_error(struct text body)
+{
+	static const char *const starts[] = {
+		"SMTP error from remote mail", "SMTP error from remote mailer",
+		"SMTP timeout after ", "Remote host closed connection",
+		"Failed to connect to ", "LMTP error after ", "LMTP timeout after ",
+		"Malformed SMTP reply",
+	};
+	for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
+		if (text_starts_with(body, starts[i]))
+			return true;
+	const char *space = memchr(body.ptr, ' ', body.len);
+	if (space == NULL)
+		return false;
+	struct text rest = text_skip(body, (size_t)(space - body.ptr) + 1);
+	if (!text_starts_with(rest, "["))
+		return false;
+	const char *close = memchr(rest.ptr, ']', rest.len);
+	return close != NULL && close + 1 < rest.ptr + rest.len &&
+	       (close[1] == ' ' || close[1] == ':');
+}
+
+static void classify_host_prefixed(struct log_line *out)
+{
+	size_t offset = fields_scan_prefix(out->body.ptr, out->body.len, &out->fields);
+	struct text rest = text_skip(out->body, offset);
+	enum line_kind kind = lookup(host_phrases, sizeof host_phrases / sizeof *host_phrases, rest);
+	if (kind == LK_UNKNOWN)
+		kind = lookup(body_phrases, sizeof body_phrases / sizeof *body_phrases, rest);
+	if (kind == LK_UNKNOWN && fields_has(&out->fields, FIELD_H) && out->message_id.len &&
+	    fields_has(&out->fields, FIELD_H)) {
+		kind = LK_HOST_ERROR;
+		if (text_starts_with(rest, ": "))
+			rest = text_skip(rest, 2);
+		else if (text_starts_with(rest, ":"))
+			rest = text_skip(rest, 1);
+		out->message = rest;
+		out->kind = kind;
+		return;
+	}
+	out->kind = kind;
+	out->message = kind == LK_UNKNOWN ? rest : after_first_colon(rest);
+}
+
+void classify_body(struct log_line *out)
+{
+	struct text body = out->body;
+	if (starts_with_host_identification(body)) {
+		classify_host_prefixed(out);
+		return;
+	}
+	enum line_kind kind = lookup(body_phrases, sizeof body_phrases / sizeof *body_phrases, body);
+	if (kind == LK_UNKNOWN && out->message_id.len && is_old_host_error(body))
+		kind = LK_HOST_ERROR;
+	out->kind = kind;
+	out->message = kind == LK_UNKNOWN ? body : after_first_colon(body);
+}

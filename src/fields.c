@@ -1,0 +1,455 @@
+/*
+ * fields: a small scanner for Exim's TAG=value tokens. It knows the value
+ * grammar of each tag (quoted, <address>, the multi-word H= host, plain
+ * tokens), so values holding spaces are cut correctly; it never copies and
+ * never reads past the given length.
+ */
+#include "fields.h"
+
+#include <string.h>
+
+#include "strbuf.h"
+
+static const char *const tag_names[FIELD_COUNT] = {
+#define FIELD_TAG_NAME(e, name) name,
+	FIELD_TAGS(FIELD_TAG_NAME)
+#undef FIELD_TAG_NAME
+};
+
+const char *field_tag_name(enum field_tag tag)
+{
+	return (unsigned)tag < FIELD_COUNT ? tag_names[tag] : "?";
+}
+
+void fields_clear(struct fields *f)
+{
+	f->present = 0;
+	f->t_is_subject = false;
+	f->id_created = false;
+}
+
+static void set_field(struct fields *f, enum field_tag tag, const char *p, size_t n)
+{
+	f->present |= (uint64_t)1 << tag;
+	f->value[tag] = text_make(p, n);
+}
+
+/* Tags written TAG=value; found by name. Bare words are separate. */
+static int tag_by_name(const char *p, size_t n)
+{
+	switch (n) {
+	case 1:
+		switch (p[0]) {
+		case 'A': return FIELD_A;
+		case 'C': return FIELD_C;
+		case 'D': return FIELD_D;
+		case 'F': return FIELD_F;
+		case 'H': return FIELD_H;
+		case 'I': return FIELD_I;
+		case 'P': return FIELD_P;
+		case 'Q': return FIELD_Q;
+		case 'R': return FIELD_R;
+		case 'S': return FIELD_S;
+		case 'T': return FIELD_T;
+		case 'U': return FIELD_U;
+		case 'X': return FIELD_X;
+		}
+		return -1;
+	case 2:
+		if (memcmp(p, "Ci", 2) == 0) return FIELD_CI;
+		if (memcmp(p, "CV", 2) == 0) return FIELD_CV;
+		if (memcmp(p, "DN", 2) == 0) return FIELD_DN;
+		if (memcmp(p, "DT", 2) == 0) return FIELD_DT;
+		if (memcmp(p, "PS", 2) == 0) return FIELD_PS;
+		if (memcmp(p, "QT", 2) == 0) return FIELD_QT;
+		if (memcmp(p, "RT", 2) == 0) return FIELD_RT;
+		if (memcmp(p, "ST", 2) == 0) return FIELD_ST;
+		if (memcmp(p, "id", 2) == 0) return FIELD_ID;
+		return -1;
+	case 3:
+		if (memcmp(p, "M8S", 3) == 0) return FIELD_M8S;
+		if (memcmp(p, "PRX", 3) == 0) return FIELD_PRX;
+		if (memcmp(p, "SNI", 3) == 0) return FIELD_SNI;
+		if (memcmp(p, "SPF", 3) == 0) return FIELD_SPF;
+		if (memcmp(p, "id*", 3) == 0) return FIELD_ID;
+		return -1;
+	case 4:
+		if (memcmp(p, "DKIM", 4) == 0) return FIELD_DKIM;
+		return -1;
+	case 5:
+		if (memcmp(p, "DMARC", 5) == 0) return FIELD_DMARC;
+		return -1;
+	}
+	return -1;
+}
+
+static int bare_word(const char *p, size_t n)
+{
+	switch (n) {
+	case 1:
+		if (p[0] == 'K') return FIELD_K;
+		if (p[0] == 'L') return FIELD_L;
+		return -1;
+	case 2:
+		if (memcmp(p, "DS", 2) == 0) return FIELD_DS;
+		if (p[0] == 'L' && strchr("-.*", p[1])) return FIELD_L;
+		return -1;
+	case 3:
+		if (memcmp(p, "ARC", 3) == 0) return FIELD_ARC;
+		if (memcmp(p, "TFO", 3) == 0) return FIELD_TFO;
+		if (memcmp(p, "SPF", 3) == 0) return FIELD_SPF;
+		if (memcmp(p, "L.-", 3) == 0) return FIELD_L;
+		return -1;
+	case 4:
+		if (memcmp(p, "PRDR", 4) == 0) return FIELD_PRDR;
+		if (memcmp(p, "TFO*", 4) == 0) return FIELD_TFO;
+		return -1;
+	case 5:
+		if (memcmp(p, "DMARC", 5) == 0) return FIELD_DMARC;
+		return -1;
+	}
+	return -1;
+}
+
+bool fields_is_tag_token(const char *p, size_t n)
+{
+	const char *eq = memchr(p, '=', n < 6 ? n : 6);
+	return eq != NULL && tag_by_name(p, (size_t)(eq - p)) >= 0;
+}
+
+/* End of a quoted value starting at s[i] == '"': the first unescaped quote
+ * followed by a space, a colon or the end. (DN= does not escape inner
+ * quotes, hence "followed by".) Returns the index of the closing quote, or
+ * length when there is none. */
+static size_t quoted_end(const char *s, size_t length, size_t i)
+{
+	for (size_t j = i + 1; j < length; j++) {
+		if (s[j] == '\\' && j + 1 < length) {
+			j++;
+			continue;
+		}
+		if (s[j] == '"' && (j + 1 == length || s[j + 1] == ' ' || s[j + 1] == ':'))
+			return j;
+	}
+	return length;
+}
+
+/* End of "<...>" starting at s[i] == '<': the matching '>' (nesting counts
+ * for odd local parts), or the next space when there is none. */
+static size_t angle_end(const char *s, size_t length, size_t i)
+{
+	int depth = 0;
+	for (size_t j = i; j < length; j++) {
+		if (s[j] == '<')
+			depth++;
+		else if (s[j] == '>' && --depth == 0)
+			return j + 1;
+	}
+	const char *space = memchr(s + i, ' ', length - i);
+	return space ? (size_t)(space - s) : length;
+}
+
+static size_t token_end(const char *s, size_t length, size_t i)
+{
+	const char *space = memchr(s + i, ' ', length - i);
+	return space ? (size_t)(space - s) : length;
+}
+
+/* H= value: [NAME] [DS] [(HELO)] [[IP][:PORT][*]]. Returns its end. */
+static size_t host_end(const char *s, size_t length, size_t i)
+{
+	size_t end = i;
+	size_t j = i;
+	if (j < length && s[j] != '(' && s[j] != '[') {
+		end = j = token_end(s, length, j);
+		if (end > i && s[end - 1] == ':' && (end == length || s[end] == ' '))
+			return end - 1; /* old per-host form "H=name: text" */
+	}
+	if (j + 3 <= length && memcmp(s + j, " DS", 3) == 0 &&
+	    (j + 3 == length || s[j + 3] == ' '))
+		end = j = j + 3;
+	size_t k = (j < length && s[j] == ' ') ? j + 1 : j;
+	if (k < length && s[k] == '(') {
+		const char *close = memchr(s + k, ')', length - k);
+		if (close) {
+			end = j = (size_t)(close - s) + 1;
+			k = (j < length && s[j] == ' ') ? j + 1 : j;
+		}
+	}
+	if (k < length && s[k] == '[') {
+		const char *close = memchr(s + k, ']', length - k);
+		if (close) {
+			j = (size_t)(close - s) + 1;
+			if (j < length && s[j] == ':' && j + 1 < length &&
+			    s[j + 1] >= '0' && s[j + 1] <= '9')
+				for (j++; j < length && s[j] >= '0' && s[j] <= '9'; j++)
+					;
+			else if (j + 6 <= length && memcmp(s + j, ":PORT_", 6) == 0)
+				/* the Exim test suite's munged ports */
+				for (j += 6; j < length && s[j] != ' ' && s[j] != '*' && s[j] != ':'; j++)
+					;
+			if (j < length && s[j] == '*')
+				j++;
+			end = j;
+		}
+	}
+	return end;
+}
+
+static bool at_message(const char *s, size_t length, size_t i)
+{
+	return i < length && s[i] == ':' && (i + 1 == length || s[i + 1] == ' ');
+}
+
+static struct text rest_after_colon(const char *s, size_t length, size_t i)
+{
+	size_t start = i + 1 < length ? i + 2 : length;
+	return text_make(s + start, length - start);
+}
+
+/* The value of TAG= whose '=' is at eq; returns the end of the token. */
+static size_t scan_tag_value(const char *s, size_t length, const char *eq, int tag,
+                             bool stop_at_message, struct fields *out)
+{
+	size_t end;
+	if (tag == FIELD_ID && eq > s && eq[-1] == '*')
+		out->id_created = true;
+	size_t v = (size_t)(eq - s) + 1;
+	size_t vend;
+	if (v < length && s[v] == '"') {
+		vend = quoted_end(s, length, v);
+		set_field(out, (enum field_tag)tag, s + v + 1, vend - v - 1);
+		return vend < length ? vend + 1 : length;
+	}
+	if (tag == FIELD_H) {
+		vend = host_end(s, length, v);
+		set_field(out, FIELD_H, s + v, vend - v);
+		return vend;
+	}
+	if (v < length && s[v] == '<') {
+		vend = angle_end(s, length, v);
+		set_field(out, (enum field_tag)tag, s + v, vend - v);
+		return vend;
+	}
+	vend = end = token_end(s, length, v);
+	if (stop_at_message && vend > v && s[vend - 1] == ':' &&
+	    (vend == length || s[vend] == ' '))
+		vend--; /* "T=remote_smtp: message" (pre-4.86) */
+	set_field(out, (enum field_tag)tag, s + v, vend - v);
+	end = vend;
+	if (tag == FIELD_ST && end + 1 < length && s[end] == ' ' && s[end + 1] == '(') {
+		const char *close = memchr(s + end, ')', length - end);
+		if (close)
+			end = (size_t)(close - s) + 1;
+		out->value[FIELD_ST].len = end - v;
+	}
+	return end;
+}
+
+int fields_scan(const char *s, size_t length, bool t_is_subject,
+                bool stop_at_message, struct fields *out, struct text *message)
+{
+	int found = 0;
+	size_t i = 0;
+	out->t_is_subject = t_is_subject;
+	if (message)
+		*message = text_make(NULL, 0);
+	while (i < length) {
+		while (i < length && s[i] == ' ')
+			i++;
+		if (i >= length)
+			break;
+		if (stop_at_message && at_message(s, length, i)) {
+			if (message)
+				*message = rest_after_colon(s, length, i);
+			return found;
+		}
+		size_t end = token_end(s, length, i);
+		const char *eq = memchr(s + i, '=', end - i);
+		int tag = eq ? tag_by_name(s + i, (size_t)(eq - (s + i))) : -1;
+		if (tag < 0) {
+			int word = bare_word(s + i, end - i);
+			if (word >= 0) {
+				set_field(out, (enum field_tag)word, s + i, end - i);
+				found++;
+			} else if (t_is_subject && end - i == 3 && memcmp(s + i, "for", 3) == 0) {
+				size_t start = end < length ? end + 1 : length;
+				set_field(out, FIELD_FOR, s + start, length - start);
+				return found + 1;
+			} else if (end - i == 4 && memcmp(s + i, "from", 4) == 0 &&
+			           end + 1 < length && s[end + 1] == '<') {
+				size_t close = angle_end(s, length, end + 1);
+				set_field(out, FIELD_FROM, s + end + 1, close - end - 1);
+				end = close;
+				found++;
+			} else if (end - i == 5 && memcmp(s + i, "defer", 5) == 0 &&
+			           end + 1 < length && s[end + 1] == '(') {
+				const char *close = memchr(s + end + 1, ')', length - end - 1);
+				if (close) {
+					set_field(out, FIELD_DEFER, s + end + 2,
+					          (size_t)(close - s) - end - 2);
+					end = (size_t)(close - s) + 1;
+					found++;
+				}
+			} else if (stop_at_message && s[end - 1] == ':' &&
+			           (end == length || s[end] == ' ')) {
+				/* "word: message" where the word is not a tag */
+				if (message)
+					*message = rest_after_colon(s, length, end - 1);
+				return found;
+			}
+			i = end;
+			continue;
+		}
+		end = scan_tag_value(s, length, eq, tag, stop_at_message, out);
+		found++;
+		i = end;
+	}
+	return found;
+}
+
+void fields_unquote(struct text quoted, struct strbuf *out)
+{
+	for (size_t i = 0; i < quoted.len; i++) {
+		char c = quoted.ptr[i];
+		if (c == '\\' && i + 1 < quoted.len &&
+		    (quoted.ptr[i + 1] == '"' || quoted.ptr[i + 1] == '\\'))
+			c = quoted.ptr[++i];
+		strbuf_append_char(out, c);
+	}
+}
+
+bool fields_parse_host(struct text h, struct host_view *out)
+{
+	memset(out, 0, sizeof *out);
+	const char *s = h.ptr;
+	size_t n = h.len, i = 0;
+	if (n == 0)
+		return false;
+	if (s[0] != '(' && s[0] != '[') {
+		size_t e = token_end(s, n, 0);
+		out->name = text_make(s, e);
+		i = e;
+	}
+	while (i < n && s[i] == ' ')
+		i++;
+	if (i + 2 <= n && memcmp(s + i, "DS", 2) == 0 && (i + 2 == n || s[i + 2] == ' ')) {
+		out->dnssec = true;
+		i += 2;
+		while (i < n && s[i] == ' ')
+			i++;
+	}
+	if (i < n && s[i] == '(') {
+		const char *close = memchr(s + i, ')', n - i);
+		size_t e = close ? (size_t)(close - s) : n;
+		out->helo = text_make(s + i + 1, e - i - 1);
+		i = close ? e + 1 : n;
+		while (i < n && s[i] == ' ')
+			i++;
+	}
+	if (i < n && s[i] == '[') {
+		const char *close = memchr(s + i, ']', n - i);
+		size_t e = close ? (size_t)(close - s) : n;
+		out->ip = text_make(s + i + 1, e - i - 1);
+		i = close ? e + 1 : n;
+		if (i < n && s[i] == ':') {
+			size_t p = i + 1;
+			while (i + 1 < n && s[i + 1] != '*' && s[i + 1] != ' ')
+				i++;
+			out->port = text_make(s + p, i + 1 - p);
+			i++;
+		}
+		if (i < n && s[i] == '*')
+			out->reused = true;
+	}
+	return out->ip.len > 0 || out->name.len > 0;
+}
+
+bool fields_next_reply_line(struct text reply, size_t *pos, struct text *line)
+{
+	if (*pos > reply.len || (*pos == reply.len && reply.len > 0))
+		return false;
+	const char *start = reply.ptr + *pos;
+	size_t left = reply.len - *pos;
+	/* Exim writes the newline as backslash-n, doubled inside C="..." */
+	const char *hit = left >= 2 ? memmem(start, left, "\\n", 2) : NULL;
+	if (hit == NULL) {
+		*line = text_make(start, left);
+		*pos = reply.len + 1;
+		return true;
+	}
+	size_t len = (size_t)(hit - start);
+	size_t skip = 2;
+	if (len > 0 && start[len - 1] == '\\') /* "\\n" */
+		len--;
+	*line = text_make(start, len);
+	*pos += (size_t)(hit - start) + skip;
+	return true;
+}
+
+static bool is_status_code(const char *s, size_t n, size_t *used)
+{
+	/* class.subject.detail: [245].[0-9]{1,3}.[0-9]{1,3} */
+	if (n < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
+		return false;
+	size_t i = 2, digits = 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 3)
+		i++, digits++;
+	if (digits == 0 || i >= n || s[i] != '.')
+		return false;
+	i++;
+	digits = 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 3)
+		i++, digits++;
+	if (digits == 0 || (i < n && s[i] != ' ' && s[i] != '\\'))
+		return false;
+	*used = i;
+	return true;
+}
+
+bool fields_parse_reply(struct text s, struct smtp_reply_view *out)
+{
+	memset(out, 0, sizeof *out);
+	if (s.len < 3 || s.ptr[0] < '2' || s.ptr[0] > '5' || s.ptr[1] < '0' ||
+	    s.ptr[1] > '9' || s.ptr[2] < '0' || s.ptr[2] > '9')
+		return false;
+	if (s.len > 3 && s.ptr[3] != ' ' && s.ptr[3] != '-')
+		return false;
+	out->code = (s.ptr[0] - '0') * 100 + (s.ptr[1] - '0') * 10 + (s.ptr[2] - '0');
+	size_t i = s.len > 3 ? 4 : 3, used;
+	if (is_status_code(s.ptr + i, s.len - i, &used)) {
+		out->status = text_make(s.ptr + i, used);
+		i += used;
+		if (i < s.len && s.ptr[i] == ' ')
+			i++;
+	}
+	struct text rest = text_skip(s, i);
+	size_t pos = 0;
+	fields_next_reply_line(rest, &pos, &out->text);
+	return true;
+}
+
+size_t fields_scan_prefix(const char *s, size_t length, struct fields *out)
+{
+	size_t i = 0;
+	while (i < length) {
+		size_t start = i;
+		while (i < length && s[i] == ' ')
+			i++;
+		if (i >= length)
+			return length;
+		size_t end = token_end(s, length, i);
+		const char *eq = memchr(s + i, '=', end - i);
+		int tag = eq ? tag_by_name(s + i, (size_t)(eq - (s + i))) : -1;
+		if (tag >= 0) {
+			i = scan_tag_value(s, length, eq, tag, true, out);
+			continue;
+		}
+		int word = bare_word(s + i, end - i);
+		if (word < 0)
+			return i > start ? i : start;
+		set_field(out, (enum field_tag)word, s + i, end - i);
+		i = end;
+	}
+	return length;
+}

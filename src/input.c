@@ -1,0 +1,458 @@
+/*
+ * input: files -> lines. One reader at a time holds a fixed buffer of
+ * READ_CHUNK + INPUT_LINE_MAX bytes; lines are found with memchr and handed
+ * out as views into it, so the hot path copies nothing and allocates
+ * nothing. gzip is recognised by its magic bytes, never by name.
+ *
+ * It must never: trust a file name's suffix, stop the whole run for one bad
+ * file, hand out a partial last line of a damaged gzip member as if whole.
+ */
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "lexer.h"
+#include "msg.h"
+#include "xalloc.h"
+
+#define READ_CHUNK (1024 * 1024)
+#define RAW_CHUNK (256 * 1024)
+/* How far into a file to look for its first timestamp when ordering. */
+#define PEEK_LIMIT (64 * 1024)
+
+struct reader {
+	const char *name;
+	int fd;
+	bool is_stdin;
+	bool gzip;
+	bool member_done;   /* gzip: the current member ended cleanly */
+	bool z_ready;
+	z_stream z;
+	unsigned char *raw; /* compressed bytes (gzip only) */
+	bool eof;           /* no more bytes will come */
+	bool damaged;       /* eof because of bad or missing gzip data */
+	bool skipping;      /* dropping the rest of an over-long line */
+	char *buf;          /* decompressed or plain bytes */
+	size_t start, end;  /* unread window of buf */
+	uint64_t line_number;
+};
+
+struct source {
+	char *path;
+	size_t given;      /* position on the command line */
+	bool has_time;
+	int64_t first_time;
+	bool failed;
+};
+
+struct input {
+	struct source *sources;
+	size_t count;
+	size_t next;            /* next source to open */
+	struct reader reader;
+	bool reader_open;
+	bool stdin_pending;     /* stdin was peeked and its reader kept */
+	bool changed;
+	char *buf;              /* shared by every reader, one at a time */
+	unsigned char *raw;
+	struct input_stats stats;
+	struct lexer *lexer;    /* for timestamps when ordering */
+};
+
+static const char *display_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "standard input" : path;
+}
+
+/* ---- reader ---- */
+
+static bool is_gzip_magic(const char *p, size_t n)
+{
+	return n >= 2 && (unsigned char)p[0] == 0x1f && (unsigned char)p[1] == 0x8b;
+}
+
+static void reader_close(struct reader *r)
+{
+	if (r->z_ready)
+		inflateEnd(&r->z);
+	r->z_ready = false;
+	if (r->fd >= 0 && !r->is_stdin)
+		close(r->fd);
+	r->fd = -1;
+}
+
+/* read() that retries on EINTR; -1 with errno on failure. */
+static ssize_t read_some(int fd, void *buf, size_t size)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf, size);
+		if (n >= 0 || errno != EINTR)
+			return n;
+	}
+}
+
+static void reader_damage(struct reader *r, const char *what)
+{
+	msg_input_error("%s: %s after line %llu; the lines before it were read",
+	                display_name(r->name), what,
+	                (unsigned long long)r->line_number);
+	r->damaged = true;
+	r->eof = true;
+}
+
+static void read_error(struct reader *r)
+{
+	msg_input_error("%s: read error: %s", display_name(r->name), strerror(errno));
+	r->damaged = true;
+	r->eof = true;
+}
+
+static void fill_plain(struct reader *r, size_t room)
+{
+	ssize_t n = read_some(r->fd, r->buf + r->end, room);
+	if (n < 0)
+		read_error(r);
+	else if (n == 0)
+		r->eof = true;
+	else
+		r->end += (size_t)n;
+}
+
+/* After a member's end: another member, zero padding, or junk. */
+static void gzip_next_member(struct reader *r)
+{
+	if (r->z.avail_in == 0) {
+		ssize_t n = read_some(r->fd, r->raw, RAW_CHUNK);
+		if (n < 0) {
+			read_error(r);
+			return;
+		}
+		if (n == 0) {
+			r->eof = true;
+			return;
+		}
+		r->z.next_in = r->raw;
+		r->z.avail_in = (uInt)n;
+	}
+	if (r->z.next_in[0] == 0x1f) {
+		inflateReset(&r->z);
+		r->member_done = false;
+		return;
+	}
+	for (uInt i = 0; i < r->z.avail_in; i++)
+		if (r->z.next_in[i] != 0) {
+			msg_warn("%s: data after the end of the gzip stream ignored",
+			         display_name(r->name));
+			break;
+		}
+	r->eof = true; /* trailing zeros (tape padding) are harmless */
+}
+
+static void fill_gzip(struct reader *r, size_t room)
+{
+	r->z.next_out = (unsigned char *)r->buf + r->end;
+	r->z.avail_out = (uInt)room;
+	while (r->z.avail_out > 0 && !r->eof) {
+		if (r->member_done) {
+			gzip_next_member(r);
+			continue;
+		}
+		if (r->z.avail_in == 0) {
+			ssize_t n = read_some(r->fd, r->raw, RAW_CHUNK);
+			if (n < 0) {
+				read_error(r);
+				break;
+			}
+			if (n == 0) {
+				reader_damage(r, "gzip data ends early (truncated file)");
+				break;
+			}
+			r->z.next_in = r->raw;
+			r->z.avail_in = (uInt)n;
+		}
+		int status = inflate(&r->z, Z_NO_FLUSH);
+		if (status == Z_STREAM_END) {
+			r->member_done = true;
+		} else if (status != Z_OK && status != Z_BUF_ERROR) {
+			reader_damage(r, r->z.msg ? r->z.msg : "corrupt gzip data");
+			break;
+		}
+		if (r->z.avail_out < room / 2)
+			break; /* enough to work on: lex while the next chunk waits */
+	}
+	r->end = (size_t)((char *)r->z.next_out - r->buf);
+}
+
+/* Move the unread bytes to the front and read more behind them. */
+static void reader_fill(struct reader *r)
+{
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	size_t room = READ_CHUNK + INPUT_LINE_MAX - r->end;
+	if (room == 0 || r->eof)
+		return;
+	if (r->gzip)
+		fill_gzip(r, room);
+	else
+		fill_plain(r, room);
+}
+
+static bool reader_open(struct reader *r, const char *path, char *buf, unsigned char *raw)
+{
+	memset(r, 0, sizeof *r);
+	r->name = path;
+	r->buf = buf;
+	r->raw = raw;
+	r->is_stdin = strcmp(path, "-") == 0;
+	if (r->is_stdin) {
+		r->fd = STDIN_FILENO;
+	} else {
+		r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (r->fd < 0) {
+			msg_input_error("%s: cannot open: %s", path, strerror(errno));
+			return false;
+		}
+		struct stat st;
+		if (fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			msg_input_error("%s: is a directory, not a log file", path);
+			close(r->fd);
+			r->fd = -1;
+			return false;
+		}
+	}
+	fill_plain(r, RAW_CHUNK);
+	if (r->damaged) {
+		reader_close(r);
+		return false;
+	}
+	if (is_gzip_magic(r->buf, r->end)) {
+		memcpy(r->raw, r->buf, r->end);
+		r->z.next_in = r->raw;
+		r->z.avail_in = (uInt)r->end;
+		r->end = 0;
+		if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
+			msg_fatal("zlib: cannot initialise inflate");
+		r->z_ready = true;
+		r->gzip = true;
+		r->eof = false;
+		fill_gzip(r, READ_CHUNK + INPUT_LINE_MAX);
+	}
+	return true;
+}
+
+/* The next line of one file; false at its end. */
+static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t *truncated)
+{
+	for (;;) {
+		char *from = r->buf + r->start;
+		size_t avail = r->end - r->start;
+		char *newline = avail ? memchr(from, '\n', avail) : NULL;
+		if (newline) {
+			size_t length = (size_t)(newline - from);
+			r->start += length + 1;
+			if (r->skipping) {
+				r->skipping = false;
+				continue;
+			}
+			if (length > 0 && from[length - 1] == '\r')
+				length--;
+			out->text = text_make(from, length);
+			out->truncated = false;
+			out->line_number = ++r->line_number;
+			return true;
+		}
+		if (avail >= INPUT_LINE_MAX && !r->skipping) {
+			out->text = text_make(from, INPUT_LINE_MAX);
+			out->truncated = true;
+			out->line_number = ++r->line_number;
+			(*truncated)++;
+			r->start = r->end; /* the view stays valid: no refill yet */
+			r->skipping = true;
+			return true;
+		}
+		if (r->skipping)
+			r->start = r->end;
+		if (r->eof) {
+			if (r->start == r->end)
+				return false;
+			size_t length = r->end - r->start;
+			r->start = r->end;
+			if (r->damaged) {
+				/* the bytes before the damage end mid-line */
+				msg_warn("%s: incomplete last line before the damage dropped",
+				         display_name(r->name));
+				return false;
+			}
+			out->text = text_make(from, length);
+			out->truncated = false;
+			out->line_number = ++r->line_number;
+			return true;
+		}
+		reader_fill(r);
+	}
+}
+
+/* ---- ordering the files ---- */
+
+/* First Exim timestamp among the first PEEK_LIMIT bytes, without
+ * consuming anything. */
+static bool reader_peek_time(struct reader *r, struct lexer *lexer, int64_t *epoch)
+{
+	while (!r->eof && r->end - r->start < PEEK_LIMIT)
+		reader_fill(r);
+	size_t pos = r->start;
+	while (pos < r->end && pos - r->start < PEEK_LIMIT) {
+		const char *line = r->buf + pos;
+		const char *newline = memchr(line, '\n', r->end - pos);
+		size_t length = newline ? (size_t)(newline - line) : r->end - pos;
+		if (lexer_leading_time(lexer, line, length, epoch))
+			return true;
+		if (!newline)
+			break;
+		pos += length + 1;
+	}
+	return false;
+}
+
+static int compare_sources(const void *a, const void *b)
+{
+	const struct source *x = a, *y = b;
+	if (x->has_time != y->has_time)
+		return x->has_time ? 1 : -1; /* files without a time first */
+	if (x->has_time && x->first_time != y->first_time)
+		return x->first_time < y->first_time ? -1 : 1;
+	return x->given < y->given ? -1 : x->given > y->given;
+}
+
+struct input *input_open(const char *const *paths, size_t n)
+{
+	static const char *const stdin_only[] = { "-" };
+	if (n == 0) {
+		paths = stdin_only;
+		n = 1;
+	}
+	struct input *input = xcalloc(1, sizeof *input);
+	input->sources = xcalloc(n, sizeof *input->sources);
+	input->buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
+	input->raw = xmalloc(RAW_CHUNK);
+	input->lexer = lexer_new();
+	/* Peeking uses its own buffers: a kept stdin reader owns the shared one. */
+	char *peek_buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
+	unsigned char *peek_raw = xmalloc(RAW_CHUNK);
+	bool stdin_seen = false;
+	for (size_t i = 0; i < n; i++) {
+		struct source *src = &input->sources[input->count];
+		bool is_stdin = strcmp(paths[i], "-") == 0;
+		if (is_stdin && stdin_seen)
+			continue; /* stdin can be read once */
+		src->path = xstrdup(paths[i]);
+		src->given = i;
+		input->count++;
+		if (is_stdin) {
+			/* Peek it and keep the reader: stdin cannot be reopened. */
+			stdin_seen = true;
+			src->failed = !reader_open(&input->reader, src->path, input->buf, input->raw);
+			input->stdin_pending = !src->failed;
+			if (input->stdin_pending)
+				src->has_time = reader_peek_time(&input->reader, input->lexer,
+				                                 &src->first_time);
+			continue;
+		}
+		struct reader peek;
+		if (!reader_open(&peek, src->path, peek_buf, peek_raw)) {
+			src->failed = true;
+			input->stats.files_failed++;
+			continue;
+		}
+		src->has_time = reader_peek_time(&peek, input->lexer, &src->first_time);
+		reader_close(&peek);
+	}
+	free(peek_buf);
+	free(peek_raw);
+	qsort(input->sources, input->count, sizeof *input->sources, compare_sources);
+	return input;
+}
+
+void input_free(struct input *input)
+{
+	if (input == NULL)
+		return;
+	if (input->reader_open || input->stdin_pending)
+		reader_close(&input->reader);
+	for (size_t i = 0; i < input->count; i++)
+		free(input->sources[i].path);
+	free(input->sources);
+	free(input->buf);
+	free(input->raw);
+	lexer_free(input->lexer);
+	free(input);
+}
+
+static bool open_next_source(struct input *input)
+{
+	while (input->next < input->count) {
+		struct source *src = &input->sources[input->next++];
+		if (src->failed)
+			continue;
+		if (strcmp(src->path, "-") == 0 && input->stdin_pending) {
+			input->stdin_pending = false;
+		} else if (!reader_open(&input->reader, src->path, input->buf, input->raw)) {
+			input->stats.files_failed++;
+			continue;
+		}
+		input->reader_open = true;
+		input->stats.files_read++;
+		input->changed = true;
+		return true;
+	}
+	return false;
+}
+
+bool input_next_line(struct input *input, struct input_line *out)
+{
+	for (;;) {
+		if (!input->reader_open && !open_next_source(input))
+			return false;
+		if (reader_next_line(&input->reader, out, &input->stats.truncated_lines)) {
+			out->file = input->reader.name;
+			input->stats.lines++;
+			input->stats.bytes += out->text.len + 1;
+			return true;
+		}
+		if (input->reader.damaged)
+			input->stats.files_damaged++;
+		reader_close(&input->reader);
+		input->reader_open = false;
+	}
+}
+
+bool input_file_changed(struct input *input)
+{
+	bool changed = input->changed;
+	input->changed = false;
+	return changed;
+}
+
+const struct input_stats *input_get_stats(const struct input *input)
+{
+	return &input->stats;
+}
+
+size_t input_file_count(const struct input *input)
+{
+	return input->count;
+}
+
+const char *input_file_name(const struct input *input, size_t i)
+{
+	return i < input->count ? input->sources[i].path : NULL;
+}

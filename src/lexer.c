@@ -1,0 +1,515 @@
+/*
+ * lexer: classify one physical line and cut it into views (lexer.h).
+ *
+ * The prefix (syslog wrapper, timestamp, [pid], message ID, flag) is read
+ * at fixed positions; flag lines are split into address part, TAG=value
+ * fields and free text; other lines are classified by the phrase tables in
+ * classify.c. It must never allocate, never write into the line and never
+ * read past its end: the line is hostile input.
+ */
+#include "lexer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "classify.h"
+#include "timestamp.h"
+#include "xalloc.h"
+
+struct lexer {
+	struct local_time_cache local_time;
+	enum line_kind entry_kind;              /* kind of the entry being continued */
+	char entry_id[MESSAGE_ID_MAX];          /* its message ID (copied: the */
+	size_t entry_id_length;                 /* line buffer moves on) */
+	int syslog_year;                        /* for syslog stamps without a year */
+};
+
+static const char *const kind_names[LINE_KIND_COUNT] = {
+#define LINE_KIND_NAME(e, name, what) name,
+	LINE_KINDS(LINE_KIND_NAME)
+#undef LINE_KIND_NAME
+};
+
+const char *line_kind_name(enum line_kind kind)
+{
+	return (unsigned)kind < LINE_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+enum line_kind line_kind_from_name(const char *name, size_t length)
+{
+	for (int k = 0; k < LINE_KIND_COUNT; k++)
+		if (strlen(kind_names[k]) == length && memcmp(kind_names[k], name, length) == 0)
+			return (enum line_kind)k;
+	return LINE_KIND_COUNT;
+}
+
+static int current_year(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	if (localtime_r(&now, &tm) == NULL)
+		return 1970;
+	return tm.tm_year + 1900;
+}
+
+struct lexer *lexer_new(void)
+{
+	struct lexer *lexer = xcalloc(1, sizeof *lexer);
+	local_time_cache_init(&lexer->local_time);
+	lexer->syslog_year = current_year();
+	lexer_reset(lexer);
+	return lexer;
+}
+
+void lexer_free(struct lexer *lexer)
+{
+	free(lexer);
+}
+
+void lexer_reset(struct lexer *lexer)
+{
+	lexer->entry_kind = LK_UNKNOWN;
+	lexer->entry_id_length = 0;
+}
+
+static inline bool is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static inline bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool all_alnum(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]))
+			return false;
+	return true;
+}
+
+/* Length of a message ID at s (23 tried first, then 16), else 0. */
+static size_t message_id_length(const char *s, size_t length)
+{
+	if (length >= 23 && s[6] == '-' && s[18] == '-' && all_alnum(s, 6) &&
+	    all_alnum(s + 7, 11) && all_alnum(s + 19, 4) && (length == 23 || s[23] == ' '))
+		return 23;
+	if (length >= 16 && s[6] == '-' && s[13] == '-' && all_alnum(s, 6) &&
+	    all_alnum(s + 7, 6) && all_alnum(s + 14, 2) && (length == 16 || s[16] == ' '))
+		return 16;
+	return 0;
+}
+
+bool lexer_is_message_id(const char *s, size_t length)
+{
+	size_t n = message_id_length(s, length);
+	return n != 0 && n == length;
+}
+
+/* ---- syslog and journald wrappers ---- */
+
+static int month_number(const char *s)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	for (int m = 0; m < 12; m++)
+		if (memcmp(months + 3 * m, s, 3) == 0)
+			return m + 1;
+	return 0;
+}
+
+/* "host prog[pid]: " after a syslog time; returns bytes used or 0. */
+static size_t syslog_host_and_program(const char *s, size_t length, long *pid)
+{
+	const char *space = memchr(s, ' ', length < 256 ? length : 256);
+	if (space == NULL || space == s)
+		return 0;
+	size_t i = (size_t)(space - s) + 1;
+	size_t start = i;
+	while (i < length && i - start < 64 && s[i] != ':' && s[i] != ' ' && s[i] != '[')
+		i++;
+	if (i == start || i >= length)
+		return 0;
+	if (s[i] == '[') {
+		long value = 0;
+		size_t digits = 0;
+		for (i++; i < length && is_digit(s[i]) && digits < 10; i++, digits++)
+			value = value * 10 + (s[i] - '0');
+		if (digits == 0 || i >= length || s[i] != ']')
+			return 0;
+		*pid = value;
+		i++;
+	}
+	if (i + 1 >= length || s[i] != ':' || s[i + 1] != ' ')
+		return 0;
+	return i + 2;
+}
+
+/* "[n/m] " or "[n\m] " split markers of long syslog entries. */
+static size_t syslog_split_marker(const char *s, size_t length)
+{
+	if (length < 6 || s[0] != '[' || !is_digit(s[1]))
+		return 0;
+	size_t i = 1;
+	while (i < length && is_digit(s[i]))
+		i++;
+	if (i >= length || (s[i] != '/' && s[i] != '\\'))
+		return 0;
+	size_t j = ++i;
+	while (i < length && is_digit(s[i]))
+		i++;
+	if (i == j || i + 1 >= length || s[i] != ']' || s[i + 1] != ' ')
+		return 0;
+	return i + 2;
+}
+
+/*
+ * Strip a syslog ("Mon DD HH:MM:SS host prog[pid]: ") or journald ISO
+ * ("YYYY-MM-DDTHH:MM:SS[.frac][zone] host prog[pid]: ") wrapper. On success
+ * *epoch is the wrapper's time (used when Exim's own stamp is absent).
+ */
+static size_t strip_syslog(struct lexer *lexer, const char *s, size_t length,
+                           long *pid, int64_t *epoch, int *zone_minutes, bool *has_zone)
+{
+	size_t used;
+	*has_zone = false;
+	if (length > 16 && s[3] == ' ' && s[6] == ' ' && s[9] == ':' && s[12] == ':' &&
+	    s[15] == ' ' && is_digit(s[5]) && is_digit(s[7]) && is_digit(s[8]) &&
+	    is_digit(s[10]) && is_digit(s[11]) && is_digit(s[13]) && is_digit(s[14])) {
+		int month = month_number(s);
+		int day = (s[4] == ' ' ? 0 : s[4] - '0') * 10 + (s[5] - '0');
+		if (month == 0 || (s[4] != ' ' && !is_digit(s[4])) || day < 1 || day > 31)
+			return 0;
+		used = syslog_host_and_program(s + 16, length - 16, pid);
+		if (used == 0)
+			return 0;
+		*epoch = timestamp_local_to_epoch(&lexer->local_time, lexer->syslog_year,
+		                                  month, day, (s[7] - '0') * 10 + (s[8] - '0'),
+		                                  (s[10] - '0') * 10 + (s[11] - '0'),
+		                                  (s[13] - '0') * 10 + (s[14] - '0'));
+		return 16 + used;
+	}
+	if (length > 20 && s[10] == 'T' && s[4] == '-' && s[13] == ':') {
+		/* reuse the Exim parser on a copy of the date with a space */
+		char stamp[19];
+		memcpy(stamp, s, 19);
+		stamp[10] = ' ';
+		struct timestamp ts;
+		if (!timestamp_parse_exim(&lexer->local_time, stamp, 19, &ts))
+			return 0;
+		size_t i = 19;
+		if (i < length && (s[i] == '.' || s[i] == ','))
+			for (i++; i < length && is_digit(s[i]); i++)
+				;
+		int offset = 0;
+		if (i < length && s[i] == 'Z') {
+			*has_zone = true;
+			i++;
+		} else if (i + 6 <= length && (s[i] == '+' || s[i] == '-') && is_digit(s[i + 1]) &&
+		           is_digit(s[i + 2])) {
+			size_t m = s[i + 3] == ':' ? i + 4 : i + 3;
+			if (m + 2 > length || !is_digit(s[m]) || !is_digit(s[m + 1]))
+				return 0;
+			offset = ((s[i + 1] - '0') * 10 + (s[i + 2] - '0')) * 60 +
+			         (s[m] - '0') * 10 + (s[m + 1] - '0');
+			if (s[i] == '-')
+				offset = -offset;
+			*has_zone = true;
+			i = m + 2;
+		}
+		if (i >= length || s[i] != ' ')
+			return 0;
+		used = syslog_host_and_program(s + i + 1, length - i - 1, pid);
+		if (used == 0)
+			return 0;
+		if (*has_zone) {
+			int64_t days = timestamp_days_from_civil(
+				(s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'),
+				(unsigned)((s[5] - '0') * 10 + (s[6] - '0')),
+				(unsigned)((s[8] - '0') * 10 + (s[9] - '0')));
+			*epoch = days * 86400 + ((s[11] - '0') * 10 + (s[12] - '0')) * 3600 +
+			         ((s[14] - '0') * 10 + (s[15] - '0')) * 60 +
+			         (s[17] - '0') * 10 + (s[18] - '0') - (int64_t)offset * 60;
+		} else {
+			*epoch = ts.epoch;
+		}
+		*zone_minutes = offset;
+		return i + 1 + used;
+	}
+	return 0;
+}
+
+bool lexer_leading_time(struct lexer *lexer, const char *s, size_t length, int64_t *epoch)
+{
+	struct timestamp ts;
+	long pid = 0;
+	int zone = 0;
+	bool has_zone;
+	int64_t wrapper_time;
+	size_t skip = strip_syslog(lexer, s, length, &pid, &wrapper_time, &zone, &has_zone);
+	if (skip) {
+		skip += syslog_split_marker(s + skip, length - skip);
+		if (!timestamp_parse_exim(&lexer->local_time, s + skip, length - skip, &ts)) {
+			*epoch = wrapper_time;
+			return true;
+		}
+	} else if (!timestamp_parse_exim(&lexer->local_time, s, length, &ts)) {
+		return false;
+	}
+	*epoch = ts.epoch;
+	return true;
+}
+
+/* ---- flag lines ---- */
+
+static enum line_flag flag_at(const char *s, size_t length)
+{
+	if (length < 2 || (length > 2 && s[2] != ' '))
+		return FLAG_NONE;
+	switch (s[0]) {
+	case '<': return s[1] == '=' ? FLAG_ARRIVAL : FLAG_NONE;
+	case '(': return s[1] == '=' ? FLAG_FAKE_REJECT : FLAG_NONE;
+	case '=':
+		if (s[1] == '>') return FLAG_DELIVERY;
+		if (s[1] == '=') return FLAG_DEFERRED;
+		return FLAG_NONE;
+	case '-': return s[1] == '>' ? FLAG_ADDITIONAL : FLAG_NONE;
+	case '>': return s[1] == '>' ? FLAG_CUTTHROUGH : FLAG_NONE;
+	case '*':
+		if (s[1] == '>') return FLAG_SUPPRESSED;
+		if (s[1] == '*') return FLAG_FAILED;
+		return FLAG_NONE;
+	}
+	return FLAG_NONE;
+}
+
+/*
+ * End of the address part of a delivery, failure or deferral line: the
+ * first " TAG=", " defer (", " routing defer", " : " or ": ". Addresses may
+ * hold spaces (pipe commands, quoted local parts), so words are anchors,
+ * not whitespace (exim-log-format.md section 22).
+ */
+static size_t address_end(const char *s, size_t length)
+{
+	for (size_t i = 0; i < length; i++) {
+		if (s[i] == ':' && (i + 1 == length || s[i + 1] == ' ') && i > 0 &&
+		    s[i - 1] != ':') {
+			/* ":blackhole:" ends in a colon too: only ": " after a word */
+			if (i >= 10 && memcmp(s + i - 10, ":blackhole", 10) == 0)
+				continue;
+			return (i > 0 && s[i - 1] == ' ') ? i - 1 : i;
+		}
+		if (s[i] != ' ' || i + 1 >= length)
+			continue;
+		const char *next = s + i + 1;
+		size_t left = length - i - 1;
+		if (fields_is_tag_token(next, left))
+			return i;
+		if (left >= 7 && memcmp(next, "defer (", 7) == 0)
+			return i;
+		if (left >= 14 && memcmp(next, "routing defer ", 14) == 0)
+			return i;
+		if (left >= 16 && memcmp(next, "routing yielded ", 16) == 0)
+			return i;
+	}
+	return length;
+}
+
+/* A trailing " DT=TIME" after the message on ** lines (4.94+). */
+static void take_trailing_deliver_time(struct log_line *out)
+{
+	struct text m = out->message;
+	size_t i = m.len;
+	while (i > 0 && m.ptr[i - 1] != ' ')
+		i--;
+	if (i == 0 || m.len - i < 4 || memcmp(m.ptr + i, "DT=", 3) != 0)
+		return;
+	out->fields.present |= (uint64_t)1 << FIELD_DT;
+	out->fields.value[FIELD_DT] = text_make(m.ptr + i + 3, m.len - i - 3);
+	out->message.len = i - 1;
+}
+
+static bool is_retry_not_reached(struct text message)
+{
+	return text_starts_with(message, "retry time not reached") ||
+	       text_starts_with(message, "Retry time not yet reached") ||
+	       text_contains(message, "(and retry time not reached)");
+}
+
+static void lex_deferral_rest(struct log_line *out, const char *s, size_t length)
+{
+	fields_scan(s, length, false, true, &out->fields, &out->message);
+	if (!fields_has(&out->fields, FIELD_DEFER) || out->message.len == 0)
+		return;
+	/* "defer (111): Connection refused H=host [ip]: SMTP ..." : a positive
+	 * errno's strerror comes first, then maybe the host and a message. */
+	struct text errno_text = fields_get(&out->fields, FIELD_DEFER);
+	bool positive = errno_text.len > 0 && errno_text.ptr[0] != '-' && errno_text.ptr[0] != '0';
+	if (!positive)
+		return;
+	long host = text_find(out->message, " H=");
+	if (host < 0) {
+		out->strerror_text = out->message;
+		return;
+	}
+	out->strerror_text = text_make(out->message.ptr, (size_t)host);
+	struct text rest = text_skip(out->message, (size_t)host + 1);
+	out->message = text_make(NULL, 0);
+	fields_scan(rest.ptr, rest.len, false, true, &out->fields, &out->message);
+}
+
+static void lex_flag_line(struct log_line *out)
+{
+	const char *s = out->body.ptr + 3;
+	size_t length = out->body.len >= 3 ? out->body.len - 3 : 0;
+	size_t end;
+	switch (out->flag) {
+	case FLAG_ARRIVAL:
+	case FLAG_FAKE_REJECT: {
+		const char *space = memchr(s, ' ', length);
+		end = space ? (size_t)(space - s) : length;
+		out->address = text_make(s, end);
+		fields_scan(s + end, length - end, true, false, &out->fields, NULL);
+		out->kind = out->flag == FLAG_ARRIVAL ? LK_ARRIVAL : LK_FAKE_REJECT;
+		return;
+	}
+	default:
+		break;
+	}
+	end = address_end(s, length);
+	out->address = text_make(s, end);
+	const char *rest = s + end;
+	size_t rest_length = length - end;
+	switch (out->flag) {
+	case FLAG_DEFERRED:
+		lex_deferral_rest(out, rest, rest_length);
+		out->kind = is_retry_not_reached(out->message) ? LK_RETRY_NOT_REACHED : LK_DEFERRED;
+		return;
+	case FLAG_FAILED:
+		fields_scan(rest, rest_length, false, true, &out->fields, &out->message);
+		take_trailing_deliver_time(out);
+		out->kind = LK_FAILED;
+		return;
+	default:
+		fields_scan(rest, rest_length, false, false, &out->fields, NULL);
+		break;
+	}
+	switch (out->flag) {
+	case FLAG_DELIVERY: out->kind = LK_DELIVERY; break;
+	case FLAG_ADDITIONAL: out->kind = LK_ADDITIONAL; break;
+	case FLAG_CUTTHROUGH: out->kind = LK_CUTTHROUGH; break;
+	default: out->kind = LK_SUPPRESSED; break;
+	}
+}
+
+/* ---- the line ---- */
+
+static void start_line(struct log_line *out, const char *line, size_t length)
+{
+	out->kind = LK_UNKNOWN;
+	out->flag = FLAG_NONE;
+	out->epoch = 0;
+	out->millisecond = -1;
+	out->has_zone = false;
+	out->zone_offset_minutes = 0;
+	out->pid = 0;
+	out->from_syslog = false;
+	out->message_id = text_make(NULL, 0);
+	out->body = text_make(line, length);
+	out->address = text_make(NULL, 0);
+	out->message = text_make(NULL, 0);
+	out->strerror_text = text_make(NULL, 0);
+	fields_clear(&out->fields);
+	out->continues = LK_UNKNOWN;
+}
+
+static void lex_continuation(struct lexer *lexer, struct log_line *out)
+{
+	out->kind = LK_CONTINUATION;
+	out->continues = lexer->entry_kind;
+	out->message_id = text_make(lexer->entry_id, lexer->entry_id_length);
+}
+
+static size_t lex_pid(const char *s, size_t length, long *pid)
+{
+	if (length < 4 || s[0] != '[' || !is_digit(s[1]))
+		return 0;
+	long value = 0;
+	size_t i = 1;
+	for (; i < length && is_digit(s[i]) && i < 12; i++)
+		value = value * 10 + (s[i] - '0');
+	if (i + 1 >= length || s[i] != ']' || s[i + 1] != ' ')
+		return 0;
+	*pid = value;
+	return i + 2;
+}
+
+void lexer_parse(struct lexer *lexer, const char *line, size_t length,
+                 struct log_line *out)
+{
+	start_line(out, line, length);
+	if (length == 0) {
+		out->kind = LK_BLANK;
+		return;
+	}
+	const char *s = line;
+	size_t n = length;
+	int64_t wrapper_time = 0;
+	int wrapper_zone = 0;
+	bool wrapper_has_zone = false;
+	size_t skip = strip_syslog(lexer, s, n, &out->pid, &wrapper_time, &wrapper_zone,
+	                           &wrapper_has_zone);
+	struct timestamp ts;
+	if (skip) {
+		out->from_syslog = true;
+		skip += syslog_split_marker(s + skip, n - skip);
+		s += skip;
+		n -= skip;
+		if (timestamp_parse_exim(&lexer->local_time, s, n, &ts)) {
+			if (ts.length < n)
+				ts.length++;
+		} else {
+			/* syslog_timestamp = false: the wrapper's time stands */
+			ts.epoch = wrapper_time;
+			ts.millisecond = -1;
+			ts.has_zone = wrapper_has_zone;
+			ts.zone_offset_minutes = wrapper_zone;
+			ts.length = 0;
+		}
+	} else if (timestamp_parse_exim(&lexer->local_time, s, n, &ts)) {
+		if (ts.length < n)
+			ts.length++;
+	} else {
+		lex_continuation(lexer, out);
+		return;
+	}
+	out->epoch = ts.epoch;
+	out->millisecond = ts.millisecond;
+	out->has_zone = ts.has_zone;
+	out->zone_offset_minutes = ts.zone_offset_minutes;
+	s += ts.length;
+	n -= ts.length;
+	size_t used = lex_pid(s, n, &out->pid);
+	s += used;
+	n -= used;
+	size_t id_length = message_id_length(s, n);
+	if (id_length) {
+		out->message_id = text_make(s, id_length);
+		used = id_length < n ? id_length + 1 : id_length;
+		s += used;
+		n -= used;
+	}
+	out->body = text_make(s, n);
+	out->flag = flag_at(s, n);
+	if (out->flag != FLAG_NONE)
+		lex_flag_line(out);
+	else
+		classify_body(out);
+
+	lexer->entry_kind = out->kind;
+	lexer->entry_id_length = out->message_id.len;
+	if (out->message_id.len)
+		memcpy(lexer->entry_id, out->message_id.ptr, out->message_id.len);
+}

@@ -1,0 +1,102 @@
+/*
+ * lexer: one physical Exim main-log line -> struct log_line.
+ *
+ * Ownership: every view in a struct log_line (struct text) points into the
+ * caller's line buffer. Views are borrowed: valid only while that buffer is,
+ * which for lines from input_next_line() means until the next call of it.
+ * The lexer never allocates and never writes into the line.
+ *
+ * The lexer state (struct lexer) carries what one line needs from the line
+ * before it: the message ID and kind of the entry a continuation line
+ * belongs to, and the local-time cache for zone-less timestamps.
+ */
+#ifndef EXIMEXPLAIN_LEXER_H
+#define EXIMEXPLAIN_LEXER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fields.h"
+#include "linekinds.h"
+#include "text.h"
+
+enum line_kind {
+#define LINE_KIND_ENUM(e, name, what) e,
+	LINE_KINDS(LINE_KIND_ENUM)
+#undef LINE_KIND_ENUM
+	LINE_KIND_COUNT
+};
+
+/* The two-character flag after the message ID (section 5). */
+enum line_flag {
+	FLAG_NONE = 0,
+	FLAG_ARRIVAL,     /* <= */
+	FLAG_FAKE_REJECT, /* (= */
+	FLAG_DELIVERY,    /* => */
+	FLAG_ADDITIONAL,  /* -> */
+	FLAG_CUTTHROUGH,  /* >> */
+	FLAG_SUPPRESSED,  /* *> */
+	FLAG_FAILED,      /* ** */
+	FLAG_DEFERRED     /* == */
+};
+
+#define MESSAGE_ID_MAX 23 /* 4.97+ format; the classic one has 16 */
+
+struct log_line {
+	enum line_kind kind;
+	enum line_flag flag;
+
+	/* Timestamp. epoch is UTC seconds: the zone when the line has one,
+	 * else the host's local zone at that time (as Exim wrote it). */
+	int64_t epoch;
+	int millisecond;         /* -1 without +millisec */
+	bool has_zone;
+	int zone_offset_minutes; /* east of UTC; 0 when !has_zone */
+	long pid;                /* [pid] or syslog exim[pid]; 0 when absent */
+	bool from_syslog;        /* a syslog or journald wrapper was stripped */
+
+	struct text message_id; /* empty when the line has none */
+	struct text body;       /* everything after timestamp, [pid] and ID */
+
+	/* Flag lines: the address part (final address, (parent), <original>),
+	 * for <= the sender. Non-flag lines: empty. */
+	struct text address;
+	/* Free text: the error after ": " / " : " on ** == and per-host lines,
+	 * the rejection reason, the rest of an unknown line. May be empty. */
+	struct text message;
+	/* == lines with a positive errno: its strerror ("Connection refused"),
+	 * which Exim writes before the host; empty otherwise. */
+	struct text strerror_text;
+	struct fields fields;
+
+	/* Continuation lines: the kind and ID of the entry they continue. */
+	enum line_kind continues;
+};
+
+struct lexer;
+
+struct lexer *lexer_new(void);
+void lexer_free(struct lexer *lexer);
+
+/* Classify one line (no trailing newline; may hold NULs and any bytes). */
+void lexer_parse(struct lexer *lexer, const char *line, size_t length,
+                 struct log_line *out);
+
+/* Forget the entry before: call between input files. */
+void lexer_reset(struct lexer *lexer);
+
+const char *line_kind_name(enum line_kind kind);
+/* LINE_KIND_COUNT when the name is not a kind. */
+enum line_kind line_kind_from_name(const char *name, size_t length);
+
+/* Timestamp at the start of s (after any syslog prefix is removed by the
+ * caller): true and the epoch when it is one. Used by input.c to order
+ * rotated files. */
+bool lexer_leading_time(struct lexer *lexer, const char *s, size_t length,
+                        int64_t *epoch);
+
+/* True when text is a message ID in either format. */
+bool lexer_is_message_id(const char *s, size_t length);
+
+#endif

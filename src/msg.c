@@ -1,0 +1,50 @@
+/*
+ * msg: the only place that writes diagnostics. Messages name the file and
+ * the cause; they never echo raw log bytes (a file name given by the user
+ * is the only untrusted text, and it is the user's own).
+ */
+#include "msg.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static bool input_error_seen;
+
+static void vmsg(const char *format, va_list ap)
+{
+	fputs("eximexplain: ", stderr);
+	vfprintf(stderr, format, ap);
+	fputc('\n', stderr);
+}
+
+void msg_warn(const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	vmsg(format, ap);
+	va_end(ap);
+}
+
+void msg_input_error(const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	vmsg(format, ap);
+	va_end(ap);
+	input_error_seen = true;
+}
+
+bool msg_had_input_error(void)
+{
+	return input_error_seen;
+}
+
+void msg_fatal(const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	vmsg(format, ap);
+	va_end(ap);
+	exit(EXIT_TROUBLE);
+}

@@ -1,0 +1,111 @@
+/*
+ * strbuf: growable strings. Growth is geometric so appends are amortised
+ * O(1); a strbuf reused across lines (strbuf_reset) stops allocating once
+ * it has reached the longest line's size.
+ */
+#include "strbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "xalloc.h"
+
+void strbuf_init(struct strbuf *sb)
+{
+	sb->data = NULL;
+	sb->len = 0;
+	sb->capacity = 0;
+}
+
+void strbuf_release(struct strbuf *sb)
+{
+	if (sb == NULL)
+		return;
+	free(sb->data);
+	strbuf_init(sb);
+}
+
+void strbuf_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->data)
+		sb->data[0] = '\0';
+}
+
+void strbuf_reserve(struct strbuf *sb, size_t extra)
+{
+	if (extra > (size_t)-1 / 2 - sb->len)
+		msg_fatal("string too long");
+	size_t need = sb->len + extra + 1;
+	if (need <= sb->capacity)
+		return;
+	size_t capacity = sb->capacity ? sb->capacity : 64;
+	while (capacity < need)
+		capacity *= 2;
+	sb->data = xrealloc(sb->data, capacity);
+	sb->capacity = capacity;
+}
+
+void strbuf_append(struct strbuf *sb, const char *s, size_t length)
+{
+	strbuf_reserve(sb, length);
+	if (length)
+		memcpy(sb->data + sb->len, s, length);
+	sb->len += length;
+	sb->data[sb->len] = '\0';
+}
+
+void strbuf_append_str(struct strbuf *sb, const char *s)
+{
+	strbuf_append(sb, s, strlen(s));
+}
+
+void strbuf_append_text(struct strbuf *sb, struct text t)
+{
+	strbuf_append(sb, t.ptr, t.len);
+}
+
+void strbuf_append_char(struct strbuf *sb, char c)
+{
+	strbuf_append(sb, &c, 1);
+}
+
+void strbuf_printf(struct strbuf *sb, const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	int n = vsnprintf(NULL, 0, format, ap);
+	va_end(ap);
+	if (n < 0)
+		msg_fatal("bad format string");
+	strbuf_reserve(sb, (size_t)n);
+	va_start(ap, format);
+	vsnprintf(sb->data + sb->len, (size_t)n + 1, format, ap);
+	va_end(ap);
+	sb->len += (size_t)n;
+}
+
+struct text strbuf_text(const struct strbuf *sb)
+{
+	return text_make(sb->data, sb->len);
+}
+
+void strbuf_append_escaped(struct strbuf *sb, struct text t)
+{
+	for (size_t i = 0; i < t.len; i++) {
+		unsigned char c = (unsigned char)t.ptr[i];
+		if (c >= 0x20 && c != 0x7f) {
+			strbuf_append_char(sb, (char)c);
+			continue;
+		}
+		switch (c) {
+		case '\n': strbuf_append(sb, "\\n", 2); break;
+		case '\r': strbuf_append(sb, "\\r", 2); break;
+		case '\t': strbuf_append(sb, "\\t", 2); break;
+		default: strbuf_printf(sb, "\\%03o", c); break;
+		}
+	}
+}

@@ -1,0 +1,74 @@
+/*
+ * text: a borrowed (pointer, length) view of bytes that live elsewhere,
+ * usually a log line in the input buffer. A view never owns its bytes and
+ * is not NUL-terminated; an empty view may have ptr == NULL. Copy a view
+ * (strbuf, xmemdup) before the buffer it points into goes away.
+ */
+#ifndef EXIMEXPLAIN_TEXT_H
+#define EXIMEXPLAIN_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+struct text {
+	const char *ptr;
+	size_t len;
+};
+
+#define TEXT_LITERAL(s) ((struct text){ (s), sizeof(s) - 1 })
+
+static inline struct text text_make(const char *ptr, size_t len)
+{
+	return (struct text){ ptr, len };
+}
+
+static inline bool text_is_empty(struct text t)
+{
+	return t.len == 0;
+}
+
+static inline bool text_equals(struct text t, const char *s)
+{
+	size_t n = strlen(s);
+	return t.len == n && (n == 0 || memcmp(t.ptr, s, n) == 0);
+}
+
+static inline bool text_starts_with(struct text t, const char *s)
+{
+	size_t n = strlen(s);
+	return t.len >= n && (n == 0 || memcmp(t.ptr, s, n) == 0);
+}
+
+static inline bool text_ends_with(struct text t, const char *s)
+{
+	size_t n = strlen(s);
+	return t.len >= n && (n == 0 || memcmp(t.ptr + t.len - n, s, n) == 0);
+}
+
+/* The view with its first n bytes removed (n is clamped). */
+static inline struct text text_skip(struct text t, size_t n)
+{
+	if (n > t.len)
+		n = t.len;
+	return (struct text){ t.ptr + n, t.len - n };
+}
+
+/* Offset of the first occurrence of s in t, or -1. */
+static inline long text_find(struct text t, const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return 0;
+	if (t.len < n)
+		return -1;
+	const char *hit = memmem(t.ptr, t.len, s, n);
+	return hit ? (long)(hit - t.ptr) : -1;
+}
+
+static inline bool text_contains(struct text t, const char *s)
+{
+	return text_find(t, s) >= 0;
+}
+
+#endif

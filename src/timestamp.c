@@ -1,0 +1,111 @@
+/*
+ * timestamp: fixed-position parsing of log timestamps. It must never call
+ * mktime() per line (it is slow and takes a lock); local offsets come from
+ * a one-entry cache keyed by the hour.
+ */
+#include "timestamp.h"
+
+#include <time.h>
+
+static inline bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool digits(const char *s, size_t n, int *value)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*value = v;
+	return true;
+}
+
+void local_time_cache_init(struct local_time_cache *cache)
+{
+	cache->hour_key = -1;
+	cache->offset = 0;
+}
+
+/* Howard Hinnant's days_from_civil. */
+int64_t timestamp_days_from_civil(int64_t year, unsigned month, unsigned day)
+{
+	year -= month <= 2;
+	const int64_t era = (year >= 0 ? year : year - 399) / 400;
+	const unsigned yoe = (unsigned)(year - era * 400);
+	const unsigned doy = (153 * (month + (month > 2 ? (unsigned)-3 : 9)) + 2) / 5 + day - 1;
+	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+int64_t timestamp_local_to_epoch(struct local_time_cache *cache, int year,
+                                 int month, int day, int hour, int minute,
+                                 int second)
+{
+	int64_t days = timestamp_days_from_civil(year, (unsigned)month, (unsigned)day);
+	int64_t wall = days * 86400 + hour * 3600 + minute * 60 + second;
+	int64_t key = days * 24 + hour;
+	if (key != cache->hour_key) {
+		struct tm tm = { 0 };
+		tm.tm_year = year - 1900;
+		tm.tm_mon = month - 1;
+		tm.tm_mday = day;
+		tm.tm_hour = hour;
+		tm.tm_min = 30;
+		tm.tm_isdst = -1;
+		time_t t = mktime(&tm);
+		int64_t hour_wall = days * 86400 + hour * 3600 + 30 * 60;
+		cache->offset = t == (time_t)-1 ? 0 : hour_wall - (int64_t)t;
+		cache->hour_key = key;
+	}
+	return wall - cache->offset;
+}
+
+bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
+                          size_t length, struct timestamp *out)
+{
+	/* YYYY-MM-DD HH:MM:SS is 19 bytes. */
+	int year, month, day, hour, minute, second;
+	if (length < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' ||
+	    s[13] != ':' || s[16] != ':')
+		return false;
+	if (!digits(s, 4, &year) || !digits(s + 5, 2, &month) ||
+	    !digits(s + 8, 2, &day) || !digits(s + 11, 2, &hour) ||
+	    !digits(s + 14, 2, &minute) || !digits(s + 17, 2, &second))
+		return false;
+	if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+	    minute > 59 || second > 60)
+		return false;
+	size_t pos = 19;
+	out->millisecond = -1;
+	int ms;
+	if (pos + 4 <= length && s[pos] == '.' && digits(s + pos + 1, 3, &ms)) {
+		out->millisecond = ms;
+		pos += 4;
+	}
+	out->has_zone = false;
+	out->zone_offset_minutes = 0;
+	int zh, zm;
+	if (pos + 6 <= length && s[pos] == ' ' && (s[pos + 1] == '+' || s[pos + 1] == '-') &&
+	    digits(s + pos + 2, 2, &zh) && digits(s + pos + 4, 2, &zm) &&
+	    (pos + 6 == length || s[pos + 6] == ' ')) {
+		out->has_zone = true;
+		out->zone_offset_minutes = (zh * 60 + zm) * (s[pos + 1] == '-' ? -1 : 1);
+		pos += 6;
+	}
+	if (pos < length && s[pos] != ' ')
+		return false;
+	if (out->has_zone) {
+		int64_t days = timestamp_days_from_civil(year, (unsigned)month, (unsigned)day);
+		out->epoch = days * 86400 + hour * 3600 + minute * 60 + second -
+		             (int64_t)out->zone_offset_minutes * 60;
+	} else {
+		out->epoch = timestamp_local_to_epoch(cache, year, month, day, hour,
+		                                      minute, second);
+	}
+	out->length = pos;
+	return true;
+}

@@ -1,0 +1,42 @@
+/*
+ * timestamp: Exim's "YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm]" and the syslog
+ * "Mon DD HH:MM:SS" forms -> UTC epoch seconds. Zone-less times are the
+ * host's local time, as Exim wrote them (exim-log-format.md 2.1); the
+ * local offset is cached per hour so the hot path makes no libc time calls.
+ */
+#ifndef EXIMEXPLAIN_TIMESTAMP_H
+#define EXIMEXPLAIN_TIMESTAMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct timestamp {
+	int64_t epoch;
+	int millisecond;         /* -1 when absent */
+	bool has_zone;
+	int zone_offset_minutes;
+	size_t length;           /* bytes consumed, not counting the space after */
+};
+
+struct local_time_cache {
+	int64_t hour_key;  /* local days * 24 + hour of the cached entry, -1 none */
+	int64_t offset;    /* seconds east of UTC at that hour */
+};
+
+void local_time_cache_init(struct local_time_cache *cache);
+
+/* Exim's timestamp at the start of s; true when s starts with one that is
+ * followed by a space or the end. */
+bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
+                          size_t length, struct timestamp *out);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+int64_t timestamp_days_from_civil(int64_t year, unsigned month, unsigned day);
+
+/* UTC epoch of a local wall-clock time. */
+int64_t timestamp_local_to_epoch(struct local_time_cache *cache, int year,
+                                 int month, int day, int hour, int minute,
+                                 int second);
+
+#endif

@@ -279,8 +279,13 @@ void classify_body(struct log_line *out)
 		return;
 	}
 	enum line_kind kind = lookup(body_phrases, sizeof body_phrases / sizeof *body_phrases, body);
-	if (kind == LK_UNKNOWN && out->message_id.len && is_old_host_error(body))
-		kind = LK_HOST_ERROR;
 	out->kind = kind;
 	out->message = kind == LK_UNKNOWN ? body : after_first_colon(body);
+	if (kind == LK_UNKNOWN && out->message_id.len && is_old_host_error(body)) {
+		out->kind = LK_HOST_ERROR;
+		long bracket = text_find(body, "] ");
+		if (bracket >= 0 && !text_starts_with(body, "SMTP ") &&
+		    !text_starts_with(body, "Failed to connect"))
+			out->message = text_skip(body, (size_t)bracket + 2);
+	}
 }

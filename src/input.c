@@ -55,9 +55,13 @@ struct input {
 	struct source *sources;
 	size_t count;
 	size_t next;            /* next source to open */
-	struct reader reader;
-	bool reader_open;
+	struct reader reader;   /* for named files, one at a time */
+	struct reader *current; /* &reader or &stdin_reader (zlib state must */
+	bool reader_open;       /* not be copied: it points back at itself) */
 	bool stdin_pending;     /* stdin was peeked and its reader kept */
+	struct reader stdin_reader; /* with its own buffers: files read before */
+	char *stdin_buf;            /* it must not overwrite what was peeked */
+	unsigned char *stdin_raw;
 	bool changed;
 	char *buf;              /* shared by every reader, one at a time */
 	unsigned char *raw;
@@ -265,12 +269,17 @@ static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t 
 			}
 			if (length > 0 && from[length - 1] == '\r')
 				length--;
+			out->truncated = length > INPUT_LINE_MAX;
+			if (out->truncated) {
+				length = INPUT_LINE_MAX;
+				(*truncated)++;
+			}
 			out->text = text_make(from, length);
-			out->truncated = false;
 			out->line_number = ++r->line_number;
 			return true;
 		}
-		if (avail >= INPUT_LINE_MAX && !r->skipping) {
+		/* More than the cap and still no newline: cut here, drop the rest. */
+		if (avail > INPUT_LINE_MAX && !r->skipping) {
 			out->text = text_make(from, INPUT_LINE_MAX);
 			out->truncated = true;
 			out->line_number = ++r->line_number;
@@ -360,10 +369,13 @@ struct input *input_open(const char *const *paths, size_t n)
 		if (is_stdin) {
 			/* Peek it and keep the reader: stdin cannot be reopened. */
 			stdin_seen = true;
-			src->failed = !reader_open(&input->reader, src->path, input->buf, input->raw);
+			input->stdin_buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
+			input->stdin_raw = xmalloc(RAW_CHUNK);
+			src->failed = !reader_open(&input->stdin_reader, src->path,
+			                           input->stdin_buf, input->stdin_raw);
 			input->stdin_pending = !src->failed;
 			if (input->stdin_pending)
-				src->has_time = reader_peek_time(&input->reader, input->lexer,
+				src->has_time = reader_peek_time(&input->stdin_reader, input->lexer,
 				                                 &src->first_time);
 			continue;
 		}
@@ -386,8 +398,12 @@ void input_free(struct input *input)
 {
 	if (input == NULL)
 		return;
-	if (input->reader_open || input->stdin_pending)
-		reader_close(&input->reader);
+	if (input->reader_open)
+		reader_close(input->current);
+	if (input->stdin_pending)
+		reader_close(&input->stdin_reader);
+	free(input->stdin_buf);
+	free(input->stdin_raw);
 	for (size_t i = 0; i < input->count; i++)
 		free(input->sources[i].path);
 	free(input->sources);
@@ -404,8 +420,11 @@ static bool open_next_source(struct input *input)
 		if (src->failed)
 			continue;
 		if (strcmp(src->path, "-") == 0 && input->stdin_pending) {
+			input->current = &input->stdin_reader;
 			input->stdin_pending = false;
-		} else if (!reader_open(&input->reader, src->path, input->buf, input->raw)) {
+		} else if (reader_open(&input->reader, src->path, input->buf, input->raw)) {
+			input->current = &input->reader;
+		} else {
 			input->stats.files_failed++;
 			continue;
 		}
@@ -422,15 +441,15 @@ bool input_next_line(struct input *input, struct input_line *out)
 	for (;;) {
 		if (!input->reader_open && !open_next_source(input))
 			return false;
-		if (reader_next_line(&input->reader, out, &input->stats.truncated_lines)) {
-			out->file = input->reader.name;
+		if (reader_next_line(input->current, out, &input->stats.truncated_lines)) {
+			out->file = input->current->name;
 			input->stats.lines++;
 			input->stats.bytes += out->text.len + 1;
 			return true;
 		}
-		if (input->reader.damaged)
+		if (input->current->damaged)
 			input->stats.files_damaged++;
-		reader_close(&input->reader);
+		reader_close(input->current);
 		input->reader_open = false;
 	}
 }

@@ -23,6 +23,7 @@ struct lexer {
 	char entry_id[MESSAGE_ID_MAX];          /* its message ID (copied: the */
 	size_t entry_id_length;                 /* line buffer moves on) */
 	int syslog_year;                        /* for syslog stamps without a year */
+	int64_t now;
 };
 
 static const char *const kind_names[LINE_KIND_COUNT] = {
@@ -58,6 +59,7 @@ struct lexer *lexer_new(void)
 	struct lexer *lexer = xcalloc(1, sizeof *lexer);
 	local_time_cache_init(&lexer->local_time);
 	lexer->syslog_year = current_year();
+	lexer->now = (int64_t)time(NULL);
 	lexer_reset(lexer);
 	return lexer;
 }
@@ -147,14 +149,17 @@ static size_t syslog_host_and_program(const char *s, size_t length, long *pid)
 	return i + 2;
 }
 
-/* "[n/m] " or "[n\m] " split markers of long syslog entries. */
-static size_t syslog_split_marker(const char *s, size_t length)
+/* "[n/m] " or "[n\m] " split markers of long syslog entries; *piece is n
+ * (pieces after the first continue the entry, like continuation lines). */
+static size_t syslog_split_marker(const char *s, size_t length, unsigned *piece)
 {
+	*piece = 0;
 	if (length < 6 || s[0] != '[' || !is_digit(s[1]))
 		return 0;
 	size_t i = 1;
-	while (i < length && is_digit(s[i]))
-		i++;
+	unsigned n = 0;
+	for (; i < length && is_digit(s[i]); i++)
+		n = n < 100000 ? n * 10 + (unsigned)(s[i] - '0') : n;
 	if (i >= length || (s[i] != '/' && s[i] != '\\'))
 		return 0;
 	size_t j = ++i;
@@ -162,6 +167,7 @@ static size_t syslog_split_marker(const char *s, size_t length)
 		i++;
 	if (i == j || i + 1 >= length || s[i] != ']' || s[i + 1] != ' ')
 		return 0;
+	*piece = n;
 	return i + 2;
 }
 
@@ -185,10 +191,17 @@ static size_t strip_syslog(struct lexer *lexer, const char *s, size_t length,
 		used = syslog_host_and_program(s + 16, length - 16, pid);
 		if (used == 0)
 			return 0;
+		int hour = (s[7] - '0') * 10 + (s[8] - '0');
+		int minute = (s[10] - '0') * 10 + (s[11] - '0');
+		int second = (s[13] - '0') * 10 + (s[14] - '0');
 		*epoch = timestamp_local_to_epoch(&lexer->local_time, lexer->syslog_year,
-		                                  month, day, (s[7] - '0') * 10 + (s[8] - '0'),
-		                                  (s[10] - '0') * 10 + (s[11] - '0'),
-		                                  (s[13] - '0') * 10 + (s[14] - '0'));
+		                                  month, day, hour, minute, second);
+		/* Syslog stamps have no year: a December line read in January
+		 * would land in the future, so it belongs to the year before. */
+		if (*epoch > lexer->now + 86400)
+			*epoch = timestamp_local_to_epoch(&lexer->local_time,
+			                                  lexer->syslog_year - 1, month, day,
+			                                  hour, minute, second);
 		return 16 + used;
 	}
 	if (length > 20 && s[10] == 'T' && s[4] == '-' && s[13] == ':') {
@@ -249,8 +262,9 @@ bool lexer_leading_time(struct lexer *lexer, const char *s, size_t length, int64
 	bool has_zone;
 	int64_t wrapper_time;
 	size_t skip = strip_syslog(lexer, s, length, &pid, &wrapper_time, &zone, &has_zone);
+	unsigned piece;
 	if (skip) {
-		skip += syslog_split_marker(s + skip, length - skip);
+		skip += syslog_split_marker(s + skip, length - skip, &piece);
 		if (!timestamp_parse_exim(&lexer->local_time, s + skip, length - skip, &ts)) {
 			*epoch = wrapper_time;
 			return true;
@@ -462,14 +476,23 @@ void lexer_parse(struct lexer *lexer, const char *line, size_t length,
 	size_t skip = strip_syslog(lexer, s, n, &out->pid, &wrapper_time, &wrapper_zone,
 	                           &wrapper_has_zone);
 	struct timestamp ts;
+	unsigned piece = 0;
 	if (skip) {
 		out->from_syslog = true;
-		skip += syslog_split_marker(s + skip, n - skip);
+		skip += syslog_split_marker(s + skip, n - skip, &piece);
 		s += skip;
 		n -= skip;
+		if (piece > 1) {
+			/* a later piece of an entry syslog split: part of the one before */
+			out->body = text_make(s, n);
+			lex_continuation(lexer, out);
+			return;
+		}
 		if (timestamp_parse_exim(&lexer->local_time, s, n, &ts)) {
 			if (ts.length < n)
 				ts.length++;
+			if (!ts.has_zone && wrapper_has_zone) /* journald knows the zone */
+				ts.epoch = ts.wall - (int64_t)wrapper_zone * 60;
 		} else {
 			/* syslog_timestamp = false: the wrapper's time stands */
 			ts.epoch = wrapper_time;

@@ -98,10 +98,10 @@ bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
 	}
 	if (pos < length && s[pos] != ' ')
 		return false;
+	int64_t days = timestamp_days_from_civil(year, (unsigned)month, (unsigned)day);
+	out->wall = days * 86400 + hour * 3600 + minute * 60 + second;
 	if (out->has_zone) {
-		int64_t days = timestamp_days_from_civil(year, (unsigned)month, (unsigned)day);
-		out->epoch = days * 86400 + hour * 3600 + minute * 60 + second -
-		             (int64_t)out->zone_offset_minutes * 60;
+		out->epoch = out->wall - (int64_t)out->zone_offset_minutes * 60;
 	} else {
 		out->epoch = timestamp_local_to_epoch(cache, year, month, day, hour,
 		                                      minute, second);

@@ -13,6 +13,7 @@
 
 struct timestamp {
 	int64_t epoch;
+	int64_t wall;            /* the written wall-clock time, counted as UTC */
 	int millisecond;         /* -1 when absent */
 	bool has_zone;
 	int zone_offset_minutes;

@@ -1,0 +1,308 @@
+/*
+ * fields tests: the TAG=value scanner, the H= host parser, SMTP reply
+ * parsing, multi-line reply iteration and unquoting, on values taken from
+ * real log lines (exim-log-format.md sections 4, 6, 7, 11 and 16).
+ */
+#include <string.h>
+
+#include "fields.h"
+#include "strbuf.h"
+#include "suites.h"
+#include "test_support.h"
+
+static struct text view(const char *s)
+{
+	return text_make(s, strlen(s));
+}
+
+/* ---- H= (section 6) ---- */
+
+START_TEST(test_host_name_helo_ip_port)
+{
+	struct host_view h;
+	ck_assert(fields_parse_host(view("localhost (myhost.test.ex) [127.0.0.1]:10001"), &h));
+	assert_text(h.name, "localhost");
+	assert_text(h.helo, "myhost.test.ex");
+	assert_text(h.ip, "127.0.0.1");
+	assert_text(h.port, "10001");
+	ck_assert(!h.reused);
+	ck_assert(!h.dnssec);
+}
+END_TEST
+
+START_TEST(test_host_helo_and_ip)
+{
+	struct host_view h;
+	ck_assert(fields_parse_host(view("(test) [10.0.0.2]"), &h)); /* test/log/0014 */
+	assert_text(h.name, "");
+	assert_text(h.helo, "test");
+	assert_text(h.ip, "10.0.0.2");
+	assert_text(h.port, "");
+	/* a HELO that looks like an address: only the last [...] is the IP */
+	ck_assert(fields_parse_host(view("([10.21.32.43]) [192.168.8.34]"), &h));
+	assert_text(h.helo, "[10.21.32.43]");
+	assert_text(h.ip, "192.168.8.34");
+}
+END_TEST
+
+START_TEST(test_host_ip_only)
+{
+	struct host_view h;
+	ck_assert(fields_parse_host(view("[10.9.8.7]"), &h)); /* test/log/0021 */
+	assert_text(h.name, "");
+	assert_text(h.helo, "");
+	assert_text(h.ip, "10.9.8.7");
+	assert_text(h.port, "");
+	ck_assert(!h.reused);
+	ck_assert(fields_parse_host(view("[::1]:25"), &h));
+	assert_text(h.ip, "::1");
+	assert_text(h.port, "25");
+}
+END_TEST
+
+START_TEST(test_host_dnssec_and_reuse)
+{
+	struct host_view h;
+	ck_assert(fields_parse_host(view("mx.example DS [192.0.2.1]:25*"), &h));
+	assert_text(h.name, "mx.example");
+	ck_assert(h.dnssec);
+	assert_text(h.helo, "");
+	assert_text(h.ip, "192.0.2.1");
+	assert_text(h.port, "25");
+	ck_assert(h.reused);
+	/* 4.95+: the reuse star right after the IP when there is no port */
+	ck_assert(fields_parse_host(view("127.0.0.1 [127.0.0.1]*"), &h));
+	assert_text(h.name, "127.0.0.1");
+	assert_text(h.ip, "127.0.0.1");
+	assert_text(h.port, "");
+	ck_assert(h.reused);
+	ck_assert(!h.dnssec);
+	/* test/log/4804 */
+	ck_assert(fields_parse_host(view("l-sec.test.ex DS [127.0.0.1]"), &h));
+	ck_assert(h.dnssec);
+	ck_assert(!h.reused);
+}
+END_TEST
+
+START_TEST(test_host_empty)
+{
+	struct host_view h;
+	ck_assert(!fields_parse_host(view(""), &h));
+}
+END_TEST
+
+/* ---- SMTP replies (section 11) ---- */
+
+START_TEST(test_reply_with_enhanced_status)
+{
+	struct smtp_reply_view r;
+	ck_assert(fields_parse_reply(view("550-5.7.1 [1.2.3.4] Our system has detected that this message is "
+	                                  "likely unsolicited mail."), &r));
+	ck_assert_int_eq(r.code, 550);
+	assert_text(r.status, "5.7.1");
+	assert_text(r.text, "[1.2.3.4] Our system has detected that this message is likely unsolicited mail.");
+
+	ck_assert(fields_parse_reply(view("550 5.1.1 <a@b>: Recipient address rejected: User unknown"), &r));
+	ck_assert_int_eq(r.code, 550);
+	assert_text(r.status, "5.1.1");
+	assert_text(r.text, "<a@b>: Recipient address rejected: User unknown");
+}
+END_TEST
+
+START_TEST(test_reply_without_enhanced_status)
+{
+	struct smtp_reply_view r;
+	ck_assert(fields_parse_reply(view("451 Temporary error"), &r)); /* test/log/0160 */
+	ck_assert_int_eq(r.code, 451);
+	assert_text(r.status, "");
+	assert_text(r.text, "Temporary error");
+
+	ck_assert(fields_parse_reply(view("250 OK id=10HmaY-000000005vi-0000"), &r));
+	ck_assert_int_eq(r.code, 250);
+	assert_text(r.status, "");
+	assert_text(r.text, "OK id=10HmaY-000000005vi-0000");
+}
+END_TEST
+
+START_TEST(test_reply_first_line_of_several)
+{
+	struct smtp_reply_view r;
+	/* test/log/0014-style two-line reply, joined with a literal \n */
+	ck_assert(fields_parse_reply(view("550-Recipient not liked on two lines\\n550 Here's the second"), &r));
+	ck_assert_int_eq(r.code, 550);
+	assert_text(r.status, "");
+	assert_text(r.text, "Recipient not liked on two lines");
+}
+END_TEST
+
+START_TEST(test_not_a_reply)
+{
+	struct smtp_reply_view r;
+	ck_assert(!fields_parse_reply(view("Connection refused"), &r));
+	ck_assert_int_eq(r.code, 0);
+	ck_assert(!fields_parse_reply(view("5.7.1 blocked"), &r));
+	ck_assert(!fields_parse_reply(view("4500 no"), &r));
+	ck_assert(!fields_parse_reply(view("45"), &r));
+	ck_assert(!fields_parse_reply(view("650 not a class"), &r));
+}
+END_TEST
+
+START_TEST(test_reply_lines_plain_newline)
+{
+	struct text reply = view("550-First line\\n550-Second line\\n550 Third");
+	static const char *const want[] = { "550-First line", "550-Second line", "550 Third" };
+	size_t pos = 0;
+	struct text line;
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_msg(fields_next_reply_line(reply, &pos, &line), "line %zu missing", i);
+		assert_text(line, want[i]);
+	}
+	ck_assert(!fields_next_reply_line(reply, &pos, &line));
+
+	/* one line: given once */
+	reply = view("250 OK");
+	pos = 0;
+	ck_assert(fields_next_reply_line(reply, &pos, &line));
+	assert_text(line, "250 OK");
+	ck_assert(!fields_next_reply_line(reply, &pos, &line));
+}
+END_TEST
+
+/* ---- quoting (section 4) ---- */
+
+START_TEST(test_unquote)
+{
+	struct strbuf out = STRBUF_INIT;
+	fields_unquote(view("say \\\"hi\\\""), &out);
+	assert_text(strbuf_text(&out), "say \"hi\"");
+
+	strbuf_reset(&out);
+	fields_unquote(view("C:\\\\dir"), &out); /* an escaped backslash */
+	assert_text(strbuf_text(&out), "C:\\dir");
+
+	/* string_printing escapes stay as written */
+	strbuf_reset(&out);
+	fields_unquote(view("250-OK\\\\n250 OK \\033"), &out);
+	assert_text(strbuf_text(&out), "250-OK\\n250 OK \\033");
+	strbuf_release(&out);
+}
+END_TEST
+
+/* ---- the scanner ---- */
+
+START_TEST(test_scan_stops_at_message)
+{
+	static const char rest[] = " R=r1 T=t1 H=127.0.0.1 [127.0.0.1] : SMTP error from remote mail server "
+	                           "after DATA: 550 NO";
+	struct fields f;
+	struct text message;
+	fields_clear(&f);
+	int found = fields_scan(rest, sizeof rest - 1, false, true, &f, &message);
+	ck_assert_int_eq(found, 3);
+	assert_text(fields_get(&f, FIELD_R), "r1");
+	assert_text(fields_get(&f, FIELD_T), "t1");
+	assert_text(fields_get(&f, FIELD_H), "127.0.0.1 [127.0.0.1]");
+	assert_text(message, "SMTP error from remote mail server after DATA: 550 NO");
+	ck_assert(!f.t_is_subject);
+}
+END_TEST
+
+START_TEST(test_scan_bare_words_and_phrases)
+{
+	/* arrival tail with the bare words of section 16 */
+	static const char rest[] = " H=(xxx) [127.0.0.1] TFO* P=esmtp L- PRDR K S=sss ARC "
+	                           "id=qwerty1234@disco-zombie.net T=\"x\" from <raw@x.example> for a@test.ex b@test.ex";
+	struct fields f;
+	fields_clear(&f);
+	fields_scan(rest, sizeof rest - 1, true, false, &f, NULL);
+	assert_text(fields_get(&f, FIELD_H), "(xxx) [127.0.0.1]");
+	assert_text(fields_get(&f, FIELD_TFO), "TFO*");
+	assert_text(fields_get(&f, FIELD_L), "L-");
+	ck_assert(fields_has(&f, FIELD_PRDR));
+	ck_assert(fields_has(&f, FIELD_K));
+	ck_assert(fields_has(&f, FIELD_ARC));
+	assert_text(fields_get(&f, FIELD_ID), "qwerty1234@disco-zombie.net");
+	assert_text(fields_get(&f, FIELD_T), "x");
+	ck_assert(f.t_is_subject);
+	assert_text(fields_get(&f, FIELD_FROM), "<raw@x.example>");
+	assert_text(fields_get(&f, FIELD_FOR), "a@test.ex b@test.ex");
+	ck_assert(!fields_has(&f, FIELD_DS));
+	/* an absent tag reads as empty */
+	assert_text(fields_get(&f, FIELD_DS), "");
+}
+END_TEST
+
+START_TEST(test_scan_shadow_transport_with_error)
+{
+	/* section 7: ST=name (error text) */
+	static const char rest[] = " R=r1 T=t1 S=sss ST=t3 (failed to open file)";
+	struct fields f;
+	fields_clear(&f);
+	fields_scan(rest, sizeof rest - 1, false, false, &f, NULL);
+	assert_text(fields_get(&f, FIELD_ST), "t3 (failed to open file)");
+	assert_text(fields_get(&f, FIELD_S), "sss");
+}
+END_TEST
+
+START_TEST(test_scan_prefix_finds_the_phrase)
+{
+	static const char body[] = "H=(test) [10.0.0.2] U=CALLER F=<jules@box3.plc.example> rejected RCPT "
+	                           "<userx@test.ex>: Sender verify failed";
+	struct fields f;
+	fields_clear(&f);
+	size_t offset = fields_scan_prefix(body, sizeof body - 1, &f);
+	ck_assert_msg(offset < sizeof body - 1, "no phrase found");
+	ck_assert_msg(strncmp(body + offset, "rejected RCPT", 13) == 0, "phrase at \"%s\"", body + offset);
+	assert_text(fields_get(&f, FIELD_H), "(test) [10.0.0.2]");
+	assert_text(fields_get(&f, FIELD_U), "CALLER");
+	assert_text(fields_get(&f, FIELD_F), "<jules@box3.plc.example>");
+}
+END_TEST
+
+START_TEST(test_tag_tokens_and_names)
+{
+	ck_assert(fields_is_tag_token("R=r1", 4));
+	ck_assert(fields_is_tag_token("Ci=p1234", 8));
+	ck_assert(fields_is_tag_token("id*=x@y", 7));
+	ck_assert(fields_is_tag_token("DKIM=test.ex", 12));
+	ck_assert(!fields_is_tag_token("Rx=1", 4));
+	ck_assert(!fields_is_tag_token("for", 3));
+	ck_assert(!fields_is_tag_token("next input=\"x\"", 14));
+	ck_assert(!fields_is_tag_token("=", 1));
+	ck_assert_str_eq(field_tag_name(FIELD_CI), "Ci");
+	ck_assert_str_eq(field_tag_name(FIELD_ID), "id");
+	ck_assert_str_eq(field_tag_name(FIELD_DEFER), "defer");
+}
+END_TEST
+
+Suite *fields_suite(void)
+{
+	Suite *s = suite_create("fields");
+
+	TCase *host = tcase_create("host");
+	tcase_add_test(host, test_host_name_helo_ip_port);
+	tcase_add_test(host, test_host_helo_and_ip);
+	tcase_add_test(host, test_host_ip_only);
+	tcase_add_test(host, test_host_dnssec_and_reuse);
+	tcase_add_test(host, test_host_empty);
+	suite_add_tcase(s, host);
+
+	TCase *reply = tcase_create("reply");
+	tcase_add_test(reply, test_reply_with_enhanced_status);
+	tcase_add_test(reply, test_reply_without_enhanced_status);
+	tcase_add_test(reply, test_reply_first_line_of_several);
+	tcase_add_test(reply, test_not_a_reply);
+	tcase_add_test(reply, test_reply_lines_plain_newline);
+	tcase_add_test(reply, test_unquote);
+	suite_add_tcase(s, reply);
+
+	TCase *scan = tcase_create("scan");
+	tcase_add_test(scan, test_scan_stops_at_message);
+	tcase_add_test(scan, test_scan_bare_words_and_phrases);
+	tcase_add_test(scan, test_scan_shadow_transport_with_error);
+	tcase_add_test(scan, test_scan_prefix_finds_the_phrase);
+	tcase_add_test(scan, test_tag_tokens_and_names);
+	suite_add_tcase(s, scan);
+
+	return s;
+}

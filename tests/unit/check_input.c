@@ -1,0 +1,777 @@
+/*
+ * input tests: files written to a fresh directory under /tmp, then read
+ * back through input_open/input_next_line. Covers plain files with and
+ * without a final newline, CRLF, NUL bytes, gzip (also several members,
+ * truncated and corrupt), rotated sets named in any order, over-long
+ * lines, missing files and stdin (design.md section 3, input.h).
+ *
+ * Tests that look at msg_had_input_error() or replace fd 0 or 2 rely on
+ * Check's default fork mode: each test runs in its own process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "input.h"
+#include "msg.h"
+#include "strbuf.h"
+#include "suites.h"
+#include "test_support.h"
+
+/* What a whole run of input returned, copied out of the input's buffer. */
+struct read_result {
+	size_t count;
+	struct strbuf *lines;
+	char **files;         /* out.file of each line */
+	uint64_t *numbers;    /* out.line_number */
+	bool *truncated;
+	bool *first_of_file;  /* input_file_changed() after that line */
+	struct input_stats stats;
+	size_t file_count;
+	char *order[8];       /* input_file_name(i) */
+};
+
+static void read_all(const char *const *paths, size_t n, struct read_result *r)
+{
+	memset(r, 0, sizeof *r);
+	struct input *input = input_open(paths, n);
+	ck_assert_ptr_nonnull(input);
+	size_t capacity = 0;
+	struct input_line line;
+	while (input_next_line(input, &line)) {
+		if (r->count == capacity) {
+			capacity = capacity ? capacity * 2 : 16;
+			r->lines = realloc(r->lines, capacity * sizeof *r->lines);
+			r->files = realloc(r->files, capacity * sizeof *r->files);
+			r->numbers = realloc(r->numbers, capacity * sizeof *r->numbers);
+			r->truncated = realloc(r->truncated, capacity * sizeof *r->truncated);
+			r->first_of_file = realloc(r->first_of_file, capacity * sizeof *r->first_of_file);
+			ck_assert(r->lines && r->files && r->numbers && r->truncated && r->first_of_file);
+		}
+		size_t i = r->count++;
+		strbuf_init(&r->lines[i]);
+		strbuf_append_text(&r->lines[i], line.text);
+		r->files[i] = strdup(line.file);
+		r->numbers[i] = line.line_number;
+		r->truncated[i] = line.truncated;
+		r->first_of_file[i] = input_file_changed(input);
+		ck_assert_ptr_nonnull(r->files[i]);
+	}
+	r->stats = *input_get_stats(input);
+	r->file_count = input_file_count(input);
+	for (size_t i = 0; i < r->file_count && i < 8; i++)
+		r->order[i] = strdup(input_file_name(input, i));
+	input_free(input);
+}
+
+static void free_result(struct read_result *r)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		strbuf_release(&r->lines[i]);
+		free(r->files[i]);
+	}
+	for (size_t i = 0; i < r->file_count && i < 8; i++)
+		free(r->order[i]);
+	free(r->lines);
+	free(r->files);
+	free(r->numbers);
+	free(r->truncated);
+	free(r->first_of_file);
+}
+
+#define assert_line(r, i, expected)                                                   \
+	do {                                                                          \
+		ck_assert_msg((i) < (r).count, "line %zu missing (%zu read)", (size_t)(i), \
+		              (r).count);                                             \
+		assert_text(strbuf_text(&(r).lines[i]), expected);                    \
+	} while (0)
+
+/* Read one file holding these bytes; the file is removed again. */
+static void read_bytes(const void *bytes, size_t length, struct read_result *r)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	write_file(path, bytes, length);
+	const char *paths[] = { path };
+	read_all(paths, 1, r);
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+
+/* Send stderr to a file until restore_stderr(); returns the saved fd. */
+static int capture_stderr(const char *path)
+{
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_msg(saved >= 0 && fd >= 0, "capture stderr: %s", strerror(errno));
+	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+	close(fd);
+	return saved;
+}
+
+static void restore_stderr(int saved)
+{
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	struct strbuf sb = STRBUF_INIT;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		strbuf_append(&sb, chunk, n);
+	fclose(f);
+	strbuf_append_char(&sb, '\0');
+	return sb.data;
+}
+
+/* ---- plain files ---- */
+
+START_TEST(test_plain_with_final_newline)
+{
+	static const char text[] = "1999-03-02 09:44:33 10HmbH-000000005vi-0000 Completed\nsecond\n";
+	struct read_result r;
+	read_bytes(text, sizeof text - 1, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "1999-03-02 09:44:33 10HmbH-000000005vi-0000 Completed");
+	assert_line(r, 1, "second");
+	ck_assert_uint_eq(r.numbers[0], 1);
+	ck_assert_uint_eq(r.numbers[1], 2);
+	ck_assert(!r.truncated[0]);
+	ck_assert(r.first_of_file[0]);
+	ck_assert(!r.first_of_file[1]);
+	ck_assert_uint_eq(r.stats.lines, 2);
+	ck_assert_uint_eq(r.stats.bytes, sizeof text - 1);
+	ck_assert_uint_eq(r.stats.files_read, 1);
+	ck_assert_uint_eq(r.stats.files_failed, 0);
+	ck_assert_uint_eq(r.stats.truncated_lines, 0);
+	free_result(&r);
+}
+END_TEST
+
+START_TEST(test_plain_without_final_newline)
+{
+	static const char text[] = "first\nsecond";
+	struct read_result r;
+	read_bytes(text, sizeof text - 1, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "first");
+	assert_line(r, 1, "second");
+	free_result(&r);
+}
+END_TEST
+
+START_TEST(test_blank_lines_and_empty_file)
+{
+	static const char text[] = "a\n\n\nb\n";
+	struct read_result r;
+	read_bytes(text, sizeof text - 1, &r);
+	ck_assert_uint_eq(r.count, 4);
+	assert_line(r, 1, "");
+	assert_line(r, 2, "");
+	assert_line(r, 3, "b");
+	free_result(&r);
+
+	read_bytes("", 0, &r);
+	ck_assert_uint_eq(r.count, 0);
+	ck_assert_uint_eq(r.stats.files_read, 1);
+	ck_assert_uint_eq(r.stats.files_failed, 0);
+	free_result(&r);
+}
+END_TEST
+
+START_TEST(test_crlf)
+{
+	static const char text[] = "first\r\nsecond\r\n\r\nlast\r";
+	struct read_result r;
+	read_bytes(text, sizeof text - 1, &r);
+	ck_assert_uint_eq(r.count, 4);
+	assert_line(r, 0, "first");
+	assert_line(r, 1, "second");
+	assert_line(r, 2, "");
+	free_result(&r);
+
+	/* a CR inside a line is data */
+	static const char inner[] = "a\rb\n";
+	read_bytes(inner, sizeof inner - 1, &r);
+	ck_assert_uint_eq(r.count, 1);
+	assert_line(r, 0, "a\rb");
+	free_result(&r);
+}
+END_TEST
+
+START_TEST(test_nul_bytes_pass_through)
+{
+	static const char text[] = "a\0b\n\0\n\xff\xfe\x1b[0m\n";
+	struct read_result r;
+	read_bytes(text, sizeof text - 1, &r);
+	ck_assert_uint_eq(r.count, 3);
+	ck_assert_uint_eq(r.lines[0].len, 3);
+	ck_assert(memcmp(r.lines[0].data, "a\0b", 3) == 0);
+	ck_assert_uint_eq(r.lines[1].len, 1);
+	ck_assert_int_eq(r.lines[1].data[0], '\0');
+	ck_assert_uint_eq(r.lines[2].len, 6);
+	ck_assert(memcmp(r.lines[2].data, "\xff\xfe\x1b[0m", 6) == 0);
+	free_result(&r);
+}
+END_TEST
+
+/* ---- long lines ---- */
+
+/* n bytes of 'x', a newline, then "next\n". */
+static char *long_line_text(size_t n, size_t *length)
+{
+	*length = n + 1 + 5;
+	char *text = malloc(*length);
+	ck_assert_ptr_nonnull(text);
+	memset(text, 'x', n);
+	memcpy(text + n, "\nnext\n", 6);
+	return text;
+}
+
+static void check_long_line(size_t n, bool gzip)
+{
+	size_t length;
+	char *text = long_line_text(n, &length);
+	struct read_result r;
+	if (gzip) {
+		char *dir = make_temp_dir();
+		char *path = path_in(dir, "mainlog.gz");
+		/* write_gzip takes a C string: the text has no NULs */
+		char *z = malloc(length + 1);
+		ck_assert_ptr_nonnull(z);
+		memcpy(z, text, length);
+		z[length] = '\0';
+		write_gzip(path, z, false);
+		free(z);
+		const char *paths[] = { path };
+		read_all(paths, 1, &r);
+		remove_tree(dir);
+		free(path);
+		free(dir);
+	} else {
+		read_bytes(text, length, &r);
+	}
+	free(text);
+
+	bool cut = n > INPUT_LINE_MAX;
+	ck_assert_uint_eq(r.count, 2);
+	ck_assert_msg(r.truncated[0] == cut, "line of %zu bytes: truncated is %d", n, r.truncated[0]);
+	ck_assert_uint_eq(r.lines[0].len, cut ? INPUT_LINE_MAX : n);
+	for (size_t i = 0; i < r.lines[0].len; i++)
+		ck_assert_msg(r.lines[0].data[i] == 'x', "byte %zu is not from the line", i);
+	assert_line(r, 1, "next");
+	ck_assert(!r.truncated[1]);
+	ck_assert_uint_eq(r.numbers[1], 2);
+	ck_assert_uint_eq(r.stats.truncated_lines, cut ? 1 : 0);
+	ck_assert_uint_eq(r.stats.lines, 2);
+	free_result(&r);
+}
+
+START_TEST(test_overlong_line_is_cut_once)
+{
+	check_long_line(INPUT_LINE_MAX + 100, false);
+}
+END_TEST
+
+START_TEST(test_very_long_line_is_cut_once)
+{
+	check_long_line(3 * INPUT_LINE_MAX + 7, false);
+}
+END_TEST
+
+START_TEST(test_overlong_line_after_a_short_one)
+{
+	/* the long line starts after a buffer refill, not at the file's start */
+	size_t n = INPUT_LINE_MAX + 100;
+	size_t length = 6 + n + 6;
+	char *text = malloc(length);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, "short\n", 6);
+	memset(text + 6, 'x', n);
+	memcpy(text + 6 + n, "\nnext\n", 6);
+	struct read_result r;
+	read_bytes(text, length, &r);
+	free(text);
+	ck_assert_uint_eq(r.count, 3);
+	assert_line(r, 0, "short");
+	ck_assert_msg(r.truncated[1], "a line of %zu bytes was not cut", n);
+	ck_assert_uint_eq(r.lines[1].len, INPUT_LINE_MAX);
+	assert_line(r, 2, "next");
+	ck_assert_uint_eq(r.stats.truncated_lines, 1);
+	free_result(&r);
+}
+END_TEST
+
+START_TEST(test_overlong_line_in_gzip)
+{
+	check_long_line(INPUT_LINE_MAX + 100, true);
+}
+END_TEST
+
+START_TEST(test_line_of_exactly_the_maximum_is_whole)
+{
+	/* input.h: only a line *longer* than INPUT_LINE_MAX is cut */
+	check_long_line(INPUT_LINE_MAX, false);
+}
+END_TEST
+
+START_TEST(test_line_just_under_the_maximum_is_whole)
+{
+	check_long_line(INPUT_LINE_MAX - 1, false);
+}
+END_TEST
+
+/* ---- gzip ---- */
+
+START_TEST(test_gzip_by_magic_not_name)
+{
+	char *dir = make_temp_dir();
+	char *gz = path_in(dir, "mainlog"); /* gzip without .gz */
+	char *plain = path_in(dir, "plain.gz"); /* plain with .gz */
+	write_gzip(gz, "2024-01-01 00:00:00 first\n2024-01-01 00:00:01 second\n", false);
+	write_file(plain, "2024-01-02 00:00:00 third\n", 26);
+	const char *paths[] = { gz, plain };
+	struct read_result r;
+	read_all(paths, 2, &r);
+	ck_assert_uint_eq(r.count, 3);
+	assert_line(r, 0, "2024-01-01 00:00:00 first");
+	assert_line(r, 1, "2024-01-01 00:00:01 second");
+	assert_line(r, 2, "2024-01-02 00:00:00 third");
+	ck_assert_uint_eq(r.stats.bytes, 26 + 27 + 26); /* decompressed, newlines included */
+	ck_assert_uint_eq(r.stats.files_damaged, 0);
+	free_result(&r);
+	remove_tree(dir);
+	free(gz);
+	free(plain);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_gzip_concatenated_members)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog.gz");
+	/* the second member starts in the middle of a line */
+	write_gzip(path, "one\ntw", false);
+	write_gzip(path, "o\nthree\n", true);
+	write_gzip(path, "four\n", true);
+	const char *paths[] = { path };
+	struct read_result r;
+	read_all(paths, 1, &r);
+	ck_assert_uint_eq(r.count, 4);
+	assert_line(r, 0, "one");
+	assert_line(r, 1, "two");
+	assert_line(r, 2, "three");
+	assert_line(r, 3, "four");
+	ck_assert_uint_eq(r.stats.files_damaged, 0);
+	ck_assert(!msg_had_input_error());
+	free_result(&r);
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+/* Lines that compress badly, so a gzip of them is large enough to cut. */
+static char *numbered_lines(size_t count)
+{
+	struct strbuf sb = STRBUF_INIT;
+	unsigned long state = 12345;
+	for (size_t i = 0; i < count; i++) {
+		strbuf_printf(&sb, "line %05zu ", i);
+		for (int j = 0; j < 64; j++) {
+			state = state * 1103515245 + 12345;
+			strbuf_append_char(&sb, "0123456789abcdef"[(state >> 16) & 15]);
+		}
+		strbuf_append_char(&sb, '\n');
+	}
+	return sb.data;
+}
+
+/* The i-th line of numbered_lines() text (without its newline). */
+static struct text nth_line(const char *text, size_t i)
+{
+	const char *p = text;
+	for (size_t k = 0; k < i; k++)
+		p = strchr(p, '\n') + 1;
+	return text_make(p, (size_t)(strchr(p, '\n') - p));
+}
+
+static void check_damaged_gzip(bool truncate_it)
+{
+	enum { COUNT = 3000 };
+	char *dir = make_temp_dir();
+	char *damaged = path_in(dir, "mainlog.2.gz");
+	char *good = path_in(dir, "mainlog.1");
+	char *errors = path_in(dir, "stderr");
+	char *text = numbered_lines(COUNT);
+	write_gzip(damaged, text, false);
+	write_file(good, "after the damage\n", 17);
+	struct stat st;
+	ck_assert_int_eq(stat(damaged, &st), 0);
+	if (truncate_it) {
+		ck_assert_int_eq(truncate(damaged, st.st_size / 2), 0);
+	} else {
+		/* overwrite a stretch in the middle of the deflate data */
+		FILE *f = fopen(damaged, "r+b");
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(fseek(f, st.st_size / 2, SEEK_SET), 0);
+		for (int i = 0; i < 64; i++)
+			fputc(0xA5, f);
+		fclose(f);
+	}
+
+	ck_assert(!msg_had_input_error());
+	/* no timestamps: read in the order given */
+	const char *paths[] = { damaged, good };
+	int saved = capture_stderr(errors);
+	struct read_result r;
+	read_all(paths, 2, &r);
+	restore_stderr(saved);
+
+	ck_assert_msg(r.count >= 2, "no lines before the damage were returned");
+	size_t from_damaged = r.count - 1;
+	ck_assert_msg(from_damaged > COUNT / 4, "only %zu lines before the damage", from_damaged);
+	/* A cut file ends where the data ends: every line returned is whole.
+	 * Corrupt deflate data may decode to garbage before zlib notices (the
+	 * CRC is checked at the member's end), so there only the lines well
+	 * before the damaged stretch (written at half the file) must match. */
+	size_t must_match = truncate_it ? from_damaged : COUNT / 4;
+	if (truncate_it)
+		ck_assert_msg(from_damaged < COUNT, "all %d lines came back from a cut file", COUNT);
+	for (size_t i = 0; i < must_match; i++) {
+		struct text want = nth_line(text, i);
+		ck_assert_msg(r.lines[i].len == want.len &&
+		                  memcmp(r.lines[i].data, want.ptr, want.len) == 0,
+		              "line %zu differs from what was written", i);
+	}
+	assert_line(r, from_damaged, "after the damage");
+	ck_assert_str_eq(r.files[from_damaged], good);
+	ck_assert_uint_eq(r.stats.files_damaged, 1);
+	ck_assert_uint_eq(r.stats.files_read, 2);
+	ck_assert(msg_had_input_error());
+	char *said = slurp(errors);
+	ck_assert_msg(strstr(said, damaged) != NULL, "the warning does not name %s: %s", damaged, said);
+	free(said);
+
+	free_result(&r);
+	free(text);
+	remove_tree(dir);
+	free(damaged);
+	free(good);
+	free(errors);
+	free(dir);
+}
+
+START_TEST(test_gzip_truncated)
+{
+	check_damaged_gzip(true);
+}
+END_TEST
+
+START_TEST(test_gzip_corrupt)
+{
+	check_damaged_gzip(false);
+}
+END_TEST
+
+/* ---- several files ---- */
+
+START_TEST(test_rotated_set_read_oldest_first)
+{
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *newest = path_in(dir, "exim_mainlog");
+	char *middle = path_in(dir, "exim_mainlog.1");
+	char *oldest = path_in(dir, "exim_mainlog.2.gz");
+	static const char newest_text[] =
+		"2024-01-03 08:00:00 1rLz7o-000000001bo-D342 Completed\n"
+		"2024-01-03 09:00:00 Start queue run: pid=1234\n";
+	/* begins with lines without a timestamp: the first stamp decides */
+	static const char middle_text[] =
+		"\n"
+		"  continued\n"
+		"2024-01-02 08:00:00 1rLz7o-000000001bo-D342 => a@b.example R=r T=t\n"
+		"2024-01-02 09:00:00 1rLz7o-000000001bo-D342 == c@d.example R=r T=t defer (-44): x\n";
+	write_file(newest, newest_text, sizeof newest_text - 1);
+	write_file(middle, middle_text, sizeof middle_text - 1);
+	write_gzip(oldest,
+	           "2024-01-01 08:00:00 1rLz7o-000000001bo-D342 <= x@y.example H=[192.0.2.1] P=smtp S=1\n"
+	           "2024-01-01 09:00:00 End queue run: pid=1\n",
+	           false);
+
+	const char *paths[] = { middle, newest, oldest }; /* shuffled */
+	struct read_result r;
+	read_all(paths, 3, &r);
+
+	ck_assert_uint_eq(r.file_count, 3);
+	ck_assert_str_eq(r.order[0], oldest);
+	ck_assert_str_eq(r.order[1], middle);
+	ck_assert_str_eq(r.order[2], newest);
+
+	ck_assert_uint_eq(r.count, 8);
+	assert_line(r, 0, "2024-01-01 08:00:00 1rLz7o-000000001bo-D342 <= x@y.example H=[192.0.2.1] P=smtp S=1");
+	assert_line(r, 2, "");
+	assert_line(r, 4, "2024-01-02 08:00:00 1rLz7o-000000001bo-D342 => a@b.example R=r T=t");
+	assert_line(r, 6, "2024-01-03 08:00:00 1rLz7o-000000001bo-D342 Completed");
+	ck_assert_str_eq(r.files[0], oldest);
+	ck_assert_str_eq(r.files[1], oldest);
+	ck_assert_str_eq(r.files[2], middle);
+	ck_assert_str_eq(r.files[5], middle);
+	ck_assert_str_eq(r.files[6], newest);
+	for (size_t i = 0; i < r.count; i++)
+		ck_assert_msg(r.first_of_file[i] == (i == 0 || i == 2 || i == 6),
+		              "input_file_changed() wrong after line %zu", i);
+	ck_assert_uint_eq(r.numbers[2], 1);
+	ck_assert_uint_eq(r.numbers[5], 4);
+	ck_assert_uint_eq(r.numbers[6], 1);
+	ck_assert_uint_eq(r.stats.files_read, 3);
+	ck_assert_uint_eq(r.stats.lines, 8);
+	free_result(&r);
+	remove_tree(dir);
+	free(newest);
+	free(middle);
+	free(oldest);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_missing_file_among_good_ones)
+{
+	char *dir = make_temp_dir();
+	char *first = path_in(dir, "a");
+	char *missing = path_in(dir, "no-such-file");
+	char *last = path_in(dir, "b");
+	char *errors = path_in(dir, "stderr");
+	write_file(first, "first\n", 6);
+	write_file(last, "last\n", 5);
+	const char *paths[] = { first, missing, dir, last };
+	ck_assert(!msg_had_input_error());
+	int saved = capture_stderr(errors);
+	struct read_result r;
+	read_all(paths, 4, &r);
+	restore_stderr(saved);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "first");
+	assert_line(r, 1, "last");
+	ck_assert_uint_eq(r.stats.files_read, 2);
+	ck_assert_uint_eq(r.stats.files_failed, 2); /* the missing file and the directory */
+	ck_assert(msg_had_input_error());
+	char *said = slurp(errors);
+	ck_assert_msg(strstr(said, missing) != NULL, "stderr does not name the missing file: %s", said);
+	ck_assert_msg(strstr(said, strerror(ENOENT)) != NULL, "stderr does not give the cause: %s", said);
+	free(said);
+	free_result(&r);
+	remove_tree(dir);
+	free(first);
+	free(missing);
+	free(last);
+	free(errors);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_only_missing_file)
+{
+	const char *paths[] = { "/nonexistent/eximexplain/mainlog" };
+	int saved = capture_stderr("/dev/null");
+	struct read_result r;
+	read_all(paths, 1, &r);
+	restore_stderr(saved);
+	ck_assert_uint_eq(r.count, 0);
+	ck_assert_uint_eq(r.stats.files_failed, 1);
+	ck_assert_uint_eq(r.stats.files_read, 0);
+	ck_assert(msg_had_input_error());
+	free_result(&r);
+}
+END_TEST
+
+/* ---- stdin ---- */
+
+static void stdin_from_pipe(const char *text)
+{
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	size_t length = strlen(text);
+	ck_assert_msg(length < 4096, "pipe fixture too big to write before reading");
+	ck_assert_int_eq(write(fds[1], text, length), (ssize_t)length);
+	close(fds[1]);
+	ck_assert_int_ge(dup2(fds[0], STDIN_FILENO), 0);
+	close(fds[0]);
+}
+
+static void stdin_from_file(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert_int_ge(dup2(fd, STDIN_FILENO), 0);
+	close(fd);
+}
+
+START_TEST(test_stdin_dash)
+{
+	stdin_from_pipe("2024-01-01 00:00:00 one\ntwo\n");
+	const char *paths[] = { "-" };
+	struct read_result r;
+	read_all(paths, 1, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "2024-01-01 00:00:00 one");
+	assert_line(r, 1, "two");
+	ck_assert(r.first_of_file[0]);
+	ck_assert_uint_eq(r.stats.files_read, 1);
+	free_result(&r);
+}
+END_TEST
+
+START_TEST(test_stdin_when_no_file_named)
+{
+	stdin_from_pipe("only\n");
+	struct read_result r;
+	read_all(NULL, 0, &r);
+	ck_assert_uint_eq(r.count, 1);
+	assert_line(r, 0, "only");
+	free_result(&r);
+}
+END_TEST
+
+START_TEST(test_stdin_gzip)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "in.gz");
+	write_gzip(path, "zipped one\nzipped two\n", false);
+	stdin_from_file(path);
+	const char *paths[] = { "-" };
+	struct read_result r;
+	read_all(paths, 1, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "zipped one");
+	assert_line(r, 1, "zipped two");
+	free_result(&r);
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_stdin_ordered_among_files)
+{
+	/* stdin is peeked for its first time like any file */
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *older = path_in(dir, "mainlog.1");
+	static const char text[] = "2024-01-01 00:00:00 from the file\n";
+	write_file(older, text, sizeof text - 1);
+	stdin_from_pipe("2024-01-02 00:00:00 from stdin\n");
+	const char *paths[] = { "-", older };
+	struct read_result r;
+	read_all(paths, 2, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "2024-01-01 00:00:00 from the file");
+	assert_line(r, 1, "2024-01-02 00:00:00 from stdin");
+	ck_assert_str_eq(r.order[0], older);
+	ck_assert_str_eq(r.order[1], "-");
+	free_result(&r);
+	remove_tree(dir);
+	free(older);
+	free(dir);
+}
+END_TEST
+
+/* ---- a fixture from the repository ---- */
+
+START_TEST(test_fixture_file_through_input_and_lexer)
+{
+	/* tests/unit/data/rejectlog-0021-head: the first entries of
+	 * test/rejectlog/0021: an entry with a header dump, then one-line
+	 * entries (see tests/unit/data/README) */
+	char *path = srcdir_path("tests/unit/data/rejectlog-0021-head");
+	const char *paths[] = { path };
+	struct input *input = input_open(paths, 1);
+	struct lexer *lexer = lexer_new();
+	struct input_line line;
+	struct log_line out;
+	static const enum line_kind want[] = {
+		LK_REJECTED_OTHER, LK_CONTINUATION, LK_CONTINUATION, LK_CONTINUATION,
+		LK_CONTINUATION, LK_CONTINUATION, LK_CONTINUATION, LK_CONTINUATION,
+		LK_CONTINUATION, LK_CONTINUATION, LK_CONTINUATION,
+		LK_REJECTED_CONNECT, LK_REJECTED_CONNECT, LK_REJECTED_MAIL, LK_UNKNOWN,
+		LK_REJECTED_CONNECT, LK_REJECTED_CONNECT, LK_REJECTED_HELO,
+	};
+	size_t n = 0;
+	while (input_next_line(input, &line)) {
+		if (input_file_changed(input))
+			lexer_reset(lexer);
+		lexer_parse(lexer, line.text.ptr, line.text.len, &out);
+		ck_assert_msg(n < sizeof want / sizeof *want, "more lines than expected in %s", path);
+		ck_assert_msg(out.kind == want[n], "line %zu: expected %s, got %s", n + 1,
+		              line_kind_name(want[n]), line_kind_name(out.kind));
+		if (out.kind == LK_CONTINUATION) {
+			ck_assert_int_eq(out.continues, want[0]);
+			assert_text(out.message_id, "10HmaY-000000005vi-0000");
+		}
+		n++;
+	}
+	ck_assert_msg(n == sizeof want / sizeof *want, "%zu lines read from %s (is SRCDIR right?)", n, path);
+	ck_assert_uint_eq(input_get_stats(input)->files_failed, 0);
+	lexer_free(lexer);
+	input_free(input);
+	free(path);
+}
+END_TEST
+
+Suite *input_suite(void)
+{
+	Suite *s = suite_create("input");
+
+	TCase *plain = tcase_create("plain");
+	tcase_add_test(plain, test_plain_with_final_newline);
+	tcase_add_test(plain, test_plain_without_final_newline);
+	tcase_add_test(plain, test_blank_lines_and_empty_file);
+	tcase_add_test(plain, test_crlf);
+	tcase_add_test(plain, test_nul_bytes_pass_through);
+	tcase_add_test(plain, test_fixture_file_through_input_and_lexer);
+	suite_add_tcase(s, plain);
+
+	TCase *lengths = tcase_create("long lines");
+	tcase_add_test(lengths, test_overlong_line_is_cut_once);
+	tcase_add_test(lengths, test_very_long_line_is_cut_once);
+	tcase_add_test(lengths, test_overlong_line_after_a_short_one);
+	tcase_add_test(lengths, test_overlong_line_in_gzip);
+	tcase_add_test(lengths, test_line_of_exactly_the_maximum_is_whole);
+	tcase_add_test(lengths, test_line_just_under_the_maximum_is_whole);
+	suite_add_tcase(s, lengths);
+
+	TCase *gzip = tcase_create("gzip");
+	tcase_add_test(gzip, test_gzip_by_magic_not_name);
+	tcase_add_test(gzip, test_gzip_concatenated_members);
+	tcase_add_test(gzip, test_gzip_truncated);
+	tcase_add_test(gzip, test_gzip_corrupt);
+	suite_add_tcase(s, gzip);
+
+	TCase *files = tcase_create("several files");
+	tcase_add_test(files, test_rotated_set_read_oldest_first);
+	tcase_add_test(files, test_missing_file_among_good_ones);
+	tcase_add_test(files, test_only_missing_file);
+	suite_add_tcase(s, files);
+
+	TCase *in = tcase_create("stdin");
+	tcase_add_test(in, test_stdin_dash);
+	tcase_add_test(in, test_stdin_when_no_file_named);
+	tcase_add_test(in, test_stdin_gzip);
+	tcase_add_test(in, test_stdin_ordered_among_files);
+	suite_add_tcase(s, in);
+
+	return s;
+}

@@ -1,0 +1,15 @@
+/*
+ * The Check suites of the unit-test runner, one per module under test.
+ * check_main.c runs them all; each check_*.c file exports one.
+ */
+#ifndef EXIMEXPLAIN_TEST_SUITES_H
+#define EXIMEXPLAIN_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *lexer_suite(void);
+Suite *fields_suite(void);
+Suite *input_suite(void);
+Suite *timestamp_suite(void);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * Helpers shared by the unit tests (test_support.h). They abort the test
+ * (ck_abort_msg) on any environment failure, so a test never goes on
+ * with a half-made fixture.
+ */
+#include "test_support.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+struct log_line lex_bytes(const char *line, size_t length)
+{
+	struct lexer *lexer = lexer_new();
+	struct log_line out;
+	lexer_parse(lexer, line, length, &out);
+	lexer_free(lexer);
+	return out;
+}
+
+struct log_line lex(const char *line)
+{
+	return lex_bytes(line, strlen(line));
+}
+
+struct log_line lex_with(struct lexer *lexer, const char *line)
+{
+	struct log_line out;
+	lexer_parse(lexer, line, strlen(line), &out);
+	return out;
+}
+
+static void check_view(const char *what, struct text view, const char *start, size_t length)
+{
+	if (view.len == 0)
+		return;
+	ck_assert_msg(view.ptr != NULL, "%s: non-empty view with a NULL pointer", what);
+	ck_assert_msg(view.ptr >= start && view.ptr <= start + length &&
+	                  view.len <= (size_t)(start + length - view.ptr),
+	              "%s: view [%td, +%zu) leaves the line of %zu bytes", what,
+	              view.ptr - start, view.len, length);
+}
+
+void assert_views_inside(const struct log_line *out, const char *start, size_t length)
+{
+	if (out->kind != LK_CONTINUATION)
+		check_view("message_id", out->message_id, start, length);
+	check_view("body", out->body, start, length);
+	check_view("address", out->address, start, length);
+	check_view("message", out->message, start, length);
+	check_view("strerror_text", out->strerror_text, start, length);
+	for (int tag = 0; tag < FIELD_COUNT; tag++)
+		if (fields_has(&out->fields, (enum field_tag)tag))
+			check_view(field_tag_name((enum field_tag)tag), out->fields.value[tag],
+			           start, length);
+}
+
+long long utc_epoch(int year, int month, int day, int hour, int minute, int second)
+{
+	struct tm tm = { 0 };
+	tm.tm_year = year - 1900;
+	tm.tm_mon = month - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = minute;
+	tm.tm_sec = second;
+	return (long long)timegm(&tm);
+}
+
+void use_time_zone(const char *tz)
+{
+	ck_assert_int_eq(setenv("TZ", tz, 1), 0);
+	tzset();
+}
+
+char *srcdir_path(const char *relative)
+{
+	const char *srcdir = getenv("SRCDIR");
+	if (srcdir == NULL || *srcdir == '\0')
+		srcdir = ".";
+	size_t n = strlen(srcdir) + strlen(relative) + 2;
+	char *path = malloc(n);
+	ck_assert_ptr_nonnull(path);
+	snprintf(path, n, "%s/%s", srcdir, relative);
+	return path;
+}
+
+char *make_temp_dir(void)
+{
+	char *dir = strdup("/tmp/eximexplain-unit-XXXXXX");
+	ck_assert_ptr_nonnull(dir);
+	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+	return dir;
+}
+
+char *path_in(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *path = malloc(n);
+	ck_assert_ptr_nonnull(path);
+	snprintf(path, n, "%s/%s", dir, name);
+	return path;
+}
+
+void write_file(const char *path, const void *bytes, size_t length)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_msg(fwrite(bytes, 1, length, f) == length, "%s: short write", path);
+	ck_assert_msg(fclose(f) == 0, "%s: %s", path, strerror(errno));
+}
+
+void write_gzip(const char *path, const char *text, bool append)
+{
+	gzFile gz = gzopen(path, append ? "ab" : "wb");
+	ck_assert_msg(gz != NULL, "gzopen %s failed", path);
+	size_t length = strlen(text);
+	ck_assert_msg(gzwrite(gz, text, (unsigned)length) == (int)length, "gzwrite %s", path);
+	ck_assert_msg(gzclose(gz) == Z_OK, "gzclose %s", path);
+}
+
+void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	struct dirent *entry;
+	while ((entry = readdir(d)) != NULL) {
+		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+			continue;
+		char *path = path_in(dir, entry->d_name);
+		unlink(path);
+		free(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}

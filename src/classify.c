@@ -10,7 +10,8 @@
 
 #include <string.h>
 
-enum match { STARTS, STARTS_AND_CONTAINS, CONTAINS };
+/* WORD_THEN: the first word of the line (a driver name), then the text. */
+enum match { STARTS, STARTS_AND_CONTAINS, CONTAINS, WORD_THEN };
 
 struct phrase {
 	enum match how;
@@ -29,8 +30,8 @@ static const struct phrase body_phrases[] = {
 	P(STARTS, "End queue run", NULL, LK_QUEUE_RUN_END),
 	P(STARTS_AND_CONTAINS, "Start '", "' queue run", LK_QUEUE_RUN_START),
 	P(STARTS_AND_CONTAINS, "End '", "' queue run", LK_QUEUE_RUN_END),
-	P(STARTS, "Start ODMR queue run", NULL, LK_QUEUE_RUN_START),
-	P(STARTS, "End ODMR queue run", NULL, LK_QUEUE_RUN_END),
+	P(STARTS_AND_CONTAINS, "Start ODMR ", "queue run", LK_QUEUE_RUN_START),
+	P(STARTS_AND_CONTAINS, "End ODMR ", "queue run", LK_QUEUE_RUN_END),
 	P(STARTS, "Abandon queue run", NULL, LK_QUEUE_RUN_END),
 	P(STARTS_AND_CONTAINS, "exim ", " daemon started", LK_DAEMON_START),
 	P(STARTS, "Frozen", NULL, LK_FROZEN),
@@ -54,18 +55,26 @@ static const struct phrase body_phrases[] = {
 	P(STARTS_AND_CONTAINS, "address <", "> marked delivered by ", LK_QUEUE_EDIT),
 	P(STARTS_AND_CONTAINS, "recipient <", "> added by ", LK_QUEUE_EDIT),
 	P(STARTS, "sender address changed to <", NULL, LK_QUEUE_EDIT),
-	P(STARTS, "DKIM: ", NULL, LK_DKIM),
-	P(STARTS, "DKIM:", NULL, LK_DKIM),
+	P(STARTS_AND_CONTAINS, "moved from ", "msglog to ", LK_QUEUE_EDIT),
+	P(STARTS, "DKIM: d=", NULL, LK_DKIM),
+	P(STARTS, "DKIM: validation error: ", NULL, LK_DKIM),
+	P(STARTS, "DKIM: signing failed", NULL, LK_DKIM),
+	P(STARTS, "DKIM: Error during validation", NULL, LK_DKIM),
+	P(STARTS, "DKIM: message could not be signed", NULL, LK_DKIM),
+	P(STARTS, "ARC: ", NULL, LK_DKIM),
 	P(STARTS, "TLS error on connection", NULL, LK_TLS_ERROR),
 	P(STARTS, "TLS session: ", NULL, LK_TLS_ERROR),
 	P(STARTS, "TLS session ", NULL, LK_TLS_ERROR),
 	P(STARTS, "DANE attempt failed", NULL, LK_TLS_ERROR),
 	P(STARTS, "DANE error: ", NULL, LK_TLS_ERROR),
+	P(STARTS, "OCSP dates invalid", NULL, LK_TLS_ERROR),
+	P(STARTS, "Server certificate revoked; reason:", NULL, LK_TLS_ERROR),
+	P(STARTS, "Required TLS certificate status not received", NULL, LK_TLS_ERROR),
 	P(STARTS_AND_CONTAINS, "[", "] SSL verify error", LK_TLS_ERROR),
 	P(STARTS_AND_CONTAINS, "SMTP connection ", " closed ", LK_CONNECTION_CLOSED),
 	P(STARTS_AND_CONTAINS, "SMTP connection ", " closed", LK_CONNECTION_CLOSED),
 	P(STARTS, "SMTP connection lost after final dot", NULL, LK_CONNECTION_LOST),
-	P(STARTS_AND_CONTAINS, "SMTP connection from ", " lost", LK_CONNECTION_LOST),
+	P(STARTS_AND_CONTAINS, "SMTP connection ", " lost", LK_CONNECTION_LOST),
 	P(STARTS_AND_CONTAINS, "SMTP connection from ", "(TCP/IP connection count", LK_CONNECTION_OPEN),
 	P(STARTS, "SMTP connection from ", NULL, LK_CONNECTION_OPEN),
 	P(STARTS, "SMTP connection Ci=", NULL, LK_CONNECTION_OPEN),
@@ -90,21 +99,25 @@ static const struct phrase body_phrases[] = {
 	P(STARTS, "ignoring AUTH=", NULL, LK_SMTP_COMMAND),
 	P(STARTS, "VRFY failed for ", NULL, LK_SMTP_COMMAND),
 	P(STARTS, "rejected HELO from ", NULL, LK_REJECTED_HELO),
+	P(STARTS, "rejected EHLO from ", NULL, LK_REJECTED_HELO),
 	P(STARTS, "rejected \"EHLO ", NULL, LK_REJECTED_HELO),
 	P(STARTS, "rejected \"HELO ", NULL, LK_REJECTED_HELO),
 	P(STARTS, "temporarily rejected \"EHLO ", NULL, LK_REJECTED_HELO),
 	P(STARTS, "temporarily rejected \"HELO ", NULL, LK_REJECTED_HELO),
 	P(STARTS, "rejected MAIL ", NULL, LK_REJECTED_MAIL),
+	P(STARTS, "temporarily rejected MAIL ", NULL, LK_REJECTED_MAIL),
 	P(STARTS, "unqualified sender rejected: ", NULL, LK_REJECTED_MAIL),
 	P(STARTS, "unqualified recipient rejected: ", NULL, LK_REJECTED_RCPT),
 	P(STARTS, "rejected from <", NULL, LK_REJECTED_DATA),
-	P(STARTS, "too many recipients", NULL, LK_REJECTED_OTHER),
+	P(STARTS, "too many recipients: ", NULL, LK_REJECTED_RCPT),
+	P(STARTS, "PRDR R=<", NULL, LK_REJECTED_DATA),
 	P(STARTS, "rejected ", NULL, LK_REJECTED_OTHER),
 	P(STARTS, "temporarily rejected ", NULL, LK_REJECTED_OTHER),
-	P(STARTS, "local_scan() function ", NULL, LK_EXIM_ERROR),
+	P(STARTS_AND_CONTAINS, "local_scan() function ", "message temporarily rejected", LK_REJECTED_DATA),
 	P(STARTS, "Warning: ", NULL, LK_WARNING),
 	P(STARTS, "WARNING: ", NULL, LK_WARNING),
 	P(STARTS, "cwd=", NULL, LK_ARGUMENTS),
+	P(STARTS, "... ", NULL, LK_ARGUMENTS),
 	P(STARTS_AND_CONTAINS, "pid ", ": SIGHUP received", LK_DAEMON),
 	P(STARTS, "listen backlog ", NULL, LK_DAEMON),
 	P(STARTS, "notify triggered queue run", NULL, LK_DAEMON),
@@ -132,19 +145,23 @@ static const struct phrase body_phrases[] = {
 	P(STARTS, "EHLO/HELO response must not contain newlines", NULL, LK_CONFIG_ERROR),
 	P(CONTAINS, " transport is on the never_users list", NULL, LK_CONFIG_ERROR),
 	P(STARTS_AND_CONTAINS, "failed to open ", " when checking ", LK_CONFIG_ERROR),
-	P(STARTS, "remote host address is the local host", NULL, LK_EXIM_ERROR),
+	P(STARTS, "remote host address is the local host", NULL, LK_CONFIG_ERROR),
 	P(STARTS, "Error while reading message with no usable sender address", NULL, LK_EXIM_ERROR),
 	P(STARTS, "unable to set gid=", NULL, LK_EXIM_ERROR),
-	P(CONTAINS, " transport process returned non-zero status ", NULL, LK_EXIM_ERROR),
+	P(WORD_THEN, " transport process returned non-zero status ", NULL, LK_TRANSPORT_OUTPUT),
 	P(STARTS, "spool directory space check failed", NULL, LK_EXIM_ERROR),
 	P(STARTS_AND_CONTAINS, "exec of ", " failed", LK_EXIM_ERROR),
 	P(STARTS, "no recipients found in headers", NULL, LK_EXIM_ERROR),
 	P(STARTS, "timed out while reading local message", NULL, LK_CONNECTION_LOST),
 	P(STARTS, "overlong message header line received from ", NULL, LK_REJECTED_DATA),
 	P(STARTS, "ridiculously long message header received from ", NULL, LK_REJECTED_DATA),
-	P(STARTS_AND_CONTAINS, "bind of ", " failed", LK_DAEMON),
+	P(STARTS_AND_CONTAINS, "bind of ", " failed", LK_EXIM_ERROR),
+	P(STARTS, "peer close after all rcpt responses", NULL, LK_EXIM_ERROR),
+	P(STARTS, "Child mail process returned status", NULL, LK_EXIM_ERROR),
+	P(STARTS, "internal scanner error (ignored)", NULL, LK_EXIM_ERROR),
+	P(STARTS, "Failed to open ", NULL, LK_CONFIG_ERROR),
+	P(STARTS, "bounce_message_file is not ", NULL, LK_CONFIG_ERROR),
 	P(STARTS, "DNS list lookup for ", NULL, LK_DNSLIST_DEFER),
-	P(CONTAINS, " authenticator (", NULL, LK_AUTH_FAILED),
 	P(STARTS, "Tainted filename ", NULL, LK_EXIM_ERROR),
 	P(STARTS, "malware acl condition: ", NULL, LK_EXIM_ERROR),
 	P(STARTS, "spam acl condition: ", NULL, LK_EXIM_ERROR),
@@ -152,10 +169,11 @@ static const struct phrase body_phrases[] = {
 	P(STARTS, "sender verify defer ", NULL, LK_CALLOUT_DEFER),
 	P(CONTAINS, ": error ignored", NULL, LK_ERROR_IGNORED),
 	P(CONTAINS, " transport output: ", NULL, LK_TRANSPORT_OUTPUT),
-	P(CONTAINS, " transport process vanished unexpectedly", NULL, LK_TRANSPORT_OUTPUT),
+	P(WORD_THEN, " transport process vanished unexpectedly", NULL, LK_TRANSPORT_OUTPUT),
 	P(STARTS, "Process failed (", NULL, LK_TRANSPORT_OUTPUT),
-	P(CONTAINS, " authenticator failed", NULL, LK_AUTH_FAILED),
-	P(CONTAINS, " authenticator cancelled authentication", NULL, LK_AUTH_FAILED),
+	P(WORD_THEN, " authenticator failed ", NULL, LK_AUTH_FAILED),
+	P(WORD_THEN, " authenticator cancelled authentication ", NULL, LK_AUTH_FAILED),
+	P(WORD_THEN, " authenticator (", NULL, LK_AUTH_FAILED),
 };
 
 /* What follows host identification (H=... U=... F=<...> ...). */
@@ -174,6 +192,7 @@ static const struct phrase host_phrases[] = {
 	P(STARTS, "temporarily rejected during MIME ACL checks", NULL, LK_REJECTED_DATA),
 	P(STARTS, "rejected DKIM", NULL, LK_REJECTED_DATA),
 	P(STARTS, "rejected by local_scan()", NULL, LK_REJECTED_DATA),
+	P(STARTS, "rejected by non-SMTP ACL", NULL, LK_REJECTED_DATA),
 	P(STARTS, "temporarily rejected by local_scan()", NULL, LK_REJECTED_DATA),
 	P(STARTS, "rejected connection", NULL, LK_REJECTED_CONNECT),
 	P(STARTS, "temporarily rejected connection", NULL, LK_REJECTED_CONNECT),
@@ -188,12 +207,25 @@ static const struct phrase host_phrases[] = {
 	P(STARTS, "Warning: ", NULL, LK_WARNING),
 	P(STARTS, "ETRN ", NULL, LK_SMTP_COMMAND),
 	P(STARTS, "SMTP connection lost after final dot", NULL, LK_CONNECTION_LOST),
+	/* an outbound TLS failure logged per host, like the other host errors */
+	P(STARTS, "TLS error on connection", NULL, LK_HOST_ERROR),
+	/* refused cutthrough: "ADDR F=<s> P=<s> tmp-reject from cutthrough after DATA:" */
+	P(CONTAINS, " tmp-reject from cutthrough after DATA", NULL, LK_REJECTED_DATA),
+	P(CONTAINS, " rejected from cutthrough after DATA", NULL, LK_REJECTED_DATA),
+	P(CONTAINS, " rejected after DATA", NULL, LK_REJECTED_DATA),
 };
 
 static bool phrase_matches(const struct phrase *p, struct text t)
 {
 	if (p->how == CONTAINS)
 		return t.len >= p->length && memmem(t.ptr, t.len, p->text, p->length) != NULL;
+	if (p->how == WORD_THEN) {
+		const char *space = memchr(t.ptr, ' ', t.len);
+		if (space == NULL || space == t.ptr)
+			return false;
+		struct text rest = text_skip(t, (size_t)(space - t.ptr));
+		return rest.len >= p->length && memcmp(rest.ptr, p->text, p->length) == 0;
+	}
 	/* the first byte rules out almost every entry without a call */
 	if (t.len < p->length || t.ptr[0] != p->text[0] ||
 	    memcmp(t.ptr, p->text, p->length) != 0)
@@ -226,6 +258,20 @@ static bool starts_with_host_identification(struct text body)
 	return text_starts_with(body, "DS ");
 }
 
+/* Letters, digits, '-' and '.', starting with a letter or digit. */
+static bool is_host_name(struct text t)
+{
+	if (t.len == 0 || t.ptr[0] == '-' || t.ptr[0] == '.')
+		return false;
+	for (size_t i = 0; i < t.len; i++) {
+		char c = (char)(t.ptr[i] | 0x20);
+		if (!((c >= 'a' && c <= 'z') || (t.ptr[i] >= '0' && t.ptr[i] <= '9') ||
+		      t.ptr[i] == '-' || t.ptr[i] == '.'))
+			return false;
+	}
+	return true;
+}
+
 /* Pre-4.86 per-host lines: "NAME [IP] Error text", "SMTP error from ...". */
 static bool is_old_host_error(struct text body)
 {
@@ -239,7 +285,7 @@ static bool is_old_host_error(struct text body)
 		if (text_starts_with(body, starts[i]))
 			return true;
 	const char *space = memchr(body.ptr, ' ', body.len);
-	if (space == NULL)
+	if (space == NULL || !is_host_name(text_make(body.ptr, (size_t)(space - body.ptr))))
 		return false;
 	struct text rest = text_skip(body, (size_t)(space - body.ptr) + 1);
 	if (!text_starts_with(rest, "["))

@@ -525,7 +525,8 @@ void lexer_parse(struct lexer *lexer, const char *line, size_t length,
 		n -= used;
 	}
 	out->body = text_make(s, n);
-	out->flag = flag_at(s, n);
+	/* Exim writes a flag only for a message: without an ID it is not one. */
+	out->flag = id_length ? flag_at(s, n) : FLAG_NONE;
 	if (out->flag != FLAG_NONE)
 		lex_flag_line(out);
 	else

@@ -45,8 +45,8 @@
 	LINE_KIND(LK_REJECTED_HELO, "rejected_helo", "rejected EHLO or HELO") \
 	LINE_KIND(LK_REJECTED_MAIL, "rejected_mail", "rejected MAIL") \
 	LINE_KIND(LK_REJECTED_RCPT, "rejected_rcpt", "rejected RCPT") \
-	LINE_KIND(LK_REJECTED_DATA, "rejected_data", "rejected at or after DATA") \
-	LINE_KIND(LK_REJECTED_OTHER, "rejected_other", "rejected AUTH, STARTTLS, VRFY, size, local_scan, ...") \
+	LINE_KIND(LK_REJECTED_DATA, "rejected_data", "rejected at or after DATA, while reading the message, by local_scan or the non-SMTP ACL") \
+	LINE_KIND(LK_REJECTED_OTHER, "rejected_other", "rejected AUTH, STARTTLS, VRFY, EXPN, ETRN, ATRN, WELLKNOWN, XCLIENT") \
 	LINE_KIND(LK_ACL_DISCARD, "acl_discard", "recipient discarded by an ACL") \
 	LINE_KIND(LK_SENDER_VERIFY, "sender_verify", "sender verify fail or defer") \
 	LINE_KIND(LK_CALLOUT_DEFER, "callout_defer", "recipient or sender verify callout deferred") \

@@ -10,7 +10,7 @@
 # Objects of the normal build live beside the sources in src/; the
 # sanitizer build lives in build/asan (O=build/asan). Nothing else differs.
 
-DEB_BUILD_DEPS = gcc make autoconf pkg-config libpcre2-dev libjansson-dev \
+DEB_BUILD_DEPS = gcc libc6-dev make autoconf pkg-config libpcre2-dev libjansson-dev \
 	zlib1g-dev check gzip
 
 NO_CONFIG_GOALS = deps clean distclean

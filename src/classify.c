@@ -326,6 +326,10 @@ void classify_body(struct log_line *out)
 	}
 	enum line_kind kind = lookup(body_phrases, sizeof body_phrases / sizeof *body_phrases, body);
 	out->kind = kind;
+	if (kind == LK_COMPLETED) { /* "Completed QT=1m2s" (+queue_time_overall) */
+		fields_scan(body.ptr + 9, body.len - 9, false, false, &out->fields, NULL);
+		return;
+	}
 	out->message = kind == LK_UNKNOWN ? body : after_first_colon(body);
 	if (kind == LK_UNKNOWN && out->message_id.len && is_old_host_error(body)) {
 		out->kind = LK_HOST_ERROR;

@@ -216,6 +216,16 @@ static size_t scan_tag_value(const char *s, size_t length, const char *eq, int t
 		out->id_created = true;
 	size_t v = (size_t)(eq - s) + 1;
 	size_t vend;
+	if (tag == FIELD_ID && v < length && s[v] == '"') {
+		/* id= is never quoted, but a Message-ID's local part may be:
+		 * id="a b"@example.net. Skip the quoted part, then to a space. */
+		size_t j = v + 1;
+		while (j < length && s[j] != '"')
+			j += (s[j] == '\\' && j + 1 < length) ? 2 : 1;
+		vend = j < length ? token_end(s, length, j) : length;
+		set_field(out, FIELD_ID, s + v, vend - v);
+		return vend;
+	}
 	if (v < length && s[v] == '"') {
 		vend = quoted_end(s, length, v);
 		set_field(out, (enum field_tag)tag, s + v + 1, vend - v - 1);

@@ -439,6 +439,12 @@ static void start_line(struct log_line *out, const char *line, size_t length)
 	out->continues = LK_UNKNOWN;
 }
 
+/* journalctl's "-- Logs begin at ... --", "-- Boot ID --", "-- No entries --". */
+static bool is_journal_banner(const char *s, size_t n)
+{
+	return n >= 6 && memcmp(s, "-- ", 3) == 0 && memcmp(s + n - 3, " --", 3) == 0;
+}
+
 static void lex_continuation(struct lexer *lexer, struct log_line *out)
 {
 	out->kind = LK_CONTINUATION;
@@ -470,6 +476,10 @@ void lexer_parse(struct lexer *lexer, const char *line, size_t length,
 	}
 	const char *s = line;
 	size_t n = length;
+	if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3; /* a UTF-8 byte-order mark left by an editor */
+		n -= 3;
+	}
 	int64_t wrapper_time = 0;
 	int wrapper_zone = 0;
 	bool wrapper_has_zone = false;
@@ -504,6 +514,12 @@ void lexer_parse(struct lexer *lexer, const char *line, size_t length,
 	} else if (timestamp_parse_exim(&lexer->local_time, s, n, &ts)) {
 		if (ts.length < n)
 			ts.length++;
+		/* year-less syslog stamps later in this input take this year */
+		lexer->syslog_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 +
+		                     (s[2] - '0') * 10 + (s[3] - '0');
+	} else if (is_journal_banner(s, n)) {
+		out->kind = LK_BLANK; /* "-- Boot 1a2b... --": not part of any entry */
+		return;
 	} else {
 		lex_continuation(lexer, out);
 		return;

@@ -11,5 +11,6 @@ Suite *lexer_suite(void);
 Suite *fields_suite(void);
 Suite *input_suite(void);
 Suite *timestamp_suite(void);
+Suite *golden_suite(void);
 
 #endif

@@ -53,21 +53,6 @@ static void describe_lines(const char *path, struct strbuf *out)
 	input_free(input);
 }
 
-static char *read_all(const char *path, size_t *length)
-{
-	FILE *file = fopen(path, "rb");
-	if (file == NULL)
-		return NULL;
-	struct strbuf sb = STRBUF_INIT;
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
-		strbuf_append(&sb, chunk, n);
-	fclose(file);
-	*length = sb.len;
-	return sb.data ? sb.data : calloc(1, 1);
-}
-
 /* First line where a and b differ, 1-based, for the failure message. */
 static int first_difference(const char *a, size_t na, const char *b, size_t nb)
 {
@@ -97,7 +82,7 @@ START_TEST(test_fixture_kinds)
 		fclose(file);
 	}
 	size_t expected_length = 0;
-	char *expected = read_all(expected_path.data, &expected_length);
+	char *expected = read_file(expected_path.data, &expected_length);
 	ck_assert_msg(expected != NULL, "missing golden file %s", expected_path.data);
 	ck_assert_msg(expected_length == actual.len &&
 	                      memcmp(expected, actual.data, actual.len) == 0,

@@ -124,16 +124,10 @@ static void restore_stderr(int saved)
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	struct strbuf sb = STRBUF_INIT;
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		strbuf_append(&sb, chunk, n);
-	fclose(f);
-	strbuf_append_char(&sb, '\0');
-	return sb.data;
+	size_t length;
+	char *text = read_file(path, &length);
+	ck_assert_msg(text != NULL, "%s: %s", path, strerror(errno));
+	return text;
 }
 
 /* ---- plain files ---- */

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "strbuf.h"
+
 struct log_line lex_bytes(const char *line, size_t length)
 {
 	struct lexer *lexer = lexer_new();
@@ -139,4 +141,20 @@ void remove_tree(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+char *read_file(const char *path, size_t *length)
+{
+	FILE *file = fopen(path, "rb");
+	if (file == NULL)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, file)) > 0)
+		strbuf_append(&sb, chunk, n);
+	fclose(file);
+	strbuf_append_char(&sb, '\0');
+	*length = sb.len - 1;
+	return sb.data;
 }

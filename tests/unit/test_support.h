@@ -64,6 +64,10 @@ long long utc_epoch(int year, int month, int day, int hour, int minute, int seco
  * in tests/unit/data are found through it. */
 char *srcdir_path(const char *relative);
 
+/* The whole file, NUL-terminated (length excludes the NUL); NULL when it
+ * cannot be opened. The caller frees it. */
+char *read_file(const char *path, size_t *length);
+
 /* Set TZ for this (forked) test and make libc see it. */
 void use_time_zone(const char *tz);
 

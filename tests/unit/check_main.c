@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(runner, timestamp_suite());
 	srunner_add_suite(runner, input_suite());
 	srunner_add_suite(runner, golden_suite());
+	srunner_add_suite(runner, txn_suite());
 	/* CK_NORMAL prints the summary and every failure with file:line. */
 	srunner_run_all(runner, CK_NORMAL);
 	int failed = srunner_ntests_failed(runner);

@@ -12,5 +12,6 @@ Suite *fields_suite(void);
 Suite *input_suite(void);
 Suite *timestamp_suite(void);
 Suite *golden_suite(void);
+Suite *txn_suite(void);
 
 #endif

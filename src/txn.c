@@ -1,0 +1,714 @@
+/*
+ * txn: message-ID keyed records built from lexed lines (txn.h).
+ *
+ * The table is an open-addressing hash of pointers keyed by ID (linear
+ * probing, backward-shift deletion), so a lookup allocates nothing. A
+ * record's strings live in its own arena and go with it when it closes.
+ * It must never keep a closed message, never read a view after the line
+ * is gone (everything kept is copied), and never let one odd line stop it:
+ * a line that fits no transition is kept as a raw line and ignored.
+ */
+#include "txn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "xalloc.h"
+
+static const char *const status_names[RCPT_STATUS_COUNT] = {
+	"pending", "delivered", "deferred", "failed", "discarded", "suppressed",
+};
+
+const char *recipient_status_name(enum recipient_status status)
+{
+	return (unsigned)status < RCPT_STATUS_COUNT ? status_names[status] : "?";
+}
+
+struct txn_table {
+	struct message **slots;
+	size_t capacity; /* power of two */
+	size_t count;
+	struct txn_options options;
+	struct record_sink *out;
+	struct txn_summary summary;
+	bool last_taken;        /* the entry a continuation line belongs to */
+	struct strbuf scratch;  /* for unquoting, reused */
+};
+
+/* ---- hash table ---- */
+
+static uint64_t id_hash(const char *id, size_t length)
+{
+	uint64_t h = 1469598103934665603u;
+	for (size_t i = 0; i < length; i++) {
+		h ^= (unsigned char)id[i];
+		h *= 1099511628211u;
+	}
+	return h;
+}
+
+static size_t slot_of(const struct txn_table *table, const char *id, size_t length)
+{
+	size_t mask = table->capacity - 1;
+	size_t i = (size_t)id_hash(id, length) & mask;
+	while (table->slots[i]) {
+		const char *key = table->slots[i]->id;
+		if (strlen(key) == length && memcmp(key, id, length) == 0)
+			return i;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+static void grow(struct txn_table *table)
+{
+	struct message **old = table->slots;
+	size_t old_capacity = table->capacity;
+	table->capacity = old_capacity ? old_capacity * 2 : 1024;
+	table->slots = xcalloc(table->capacity, sizeof *table->slots);
+	for (size_t i = 0; i < old_capacity; i++)
+		if (old[i])
+			table->slots[slot_of(table, old[i]->id, strlen(old[i]->id))] = old[i];
+	free(old);
+}
+
+/* Backward-shift deletion keeps every probe chain unbroken. */
+static void remove_slot(struct txn_table *table, size_t i)
+{
+	size_t mask = table->capacity - 1;
+	table->slots[i] = NULL;
+	for (size_t j = (i + 1) & mask; table->slots[j]; j = (j + 1) & mask) {
+		struct message *m = table->slots[j];
+		size_t home = (size_t)id_hash(m->id, strlen(m->id)) & mask;
+		/* move m into the hole when the hole lies between its home and j */
+		bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+		if (movable) {
+			table->slots[i] = m;
+			table->slots[j] = NULL;
+			i = j;
+		}
+	}
+	table->count--;
+}
+
+const struct message *txn_lookup(const struct txn_table *table, struct text id)
+{
+	if (table->count == 0 || id.len == 0 || id.len > MESSAGE_ID_MAX)
+		return NULL;
+	return table->slots[slot_of(table, id.ptr, id.len)];
+}
+
+size_t txn_open_count(const struct txn_table *table)
+{
+	return table->count;
+}
+
+/* ---- records ---- */
+
+static const char empty[] = "";
+
+static struct message *message_new(struct text id)
+{
+	struct message *m = xcalloc(1, sizeof *m);
+	memcpy(m->id, id.ptr, id.len);
+	arena_init(&m->arena);
+	struct arrival *a = &m->arrival;
+	a->sender = a->protocol = a->host = a->ip = a->port = a->helo = a->auth =
+		a->user = a->tls = a->subject = a->message_id = empty;
+	m->reject_line = empty;
+	return m;
+}
+
+static void message_free(struct message *m)
+{
+	if (m == NULL)
+		return;
+	free(m->recipients);
+	free(m->lines);
+	arena_release(&m->arena);
+	free(m);
+}
+
+static struct message *open_message(struct txn_table *table, struct text id)
+{
+	if ((table->count + 1) * 4 > table->capacity * 3)
+		grow(table);
+	size_t i = slot_of(table, id.ptr, id.len);
+	if (table->slots[i] == NULL) {
+		table->slots[i] = message_new(id);
+		table->count++;
+	}
+	return table->slots[i];
+}
+
+static const char *keep(struct message *m, struct text t)
+{
+	return t.len ? arena_strdup(&m->arena, t) : empty;
+}
+
+static void keep_line(struct txn_table *table, struct message *m, struct text raw)
+{
+	if (!table->options.keep_lines)
+		return;
+	if (m->line_count == m->line_capacity) {
+		m->line_capacity = m->line_capacity ? m->line_capacity * 2 : 8;
+		m->lines = xreallocarray(m->lines, m->line_capacity, sizeof *m->lines);
+	}
+	m->lines[m->line_count++] = arena_strdup(&m->arena, raw);
+}
+
+/* "final (parent) <original>" -> final and original (section 7). */
+static void split_address(struct text address, struct text *final, struct text *original)
+{
+	*final = address;
+	*original = text_make(NULL, 0);
+	if (address.len >= 2 && address.ptr[address.len - 1] == '>') {
+		for (size_t i = address.len - 1; i-- > 0;) {
+			if (address.ptr[i] == '<' && i > 0 && address.ptr[i - 1] == ' ') {
+				*original = text_make(address.ptr + i + 1, address.len - i - 2);
+				final->len = i - 1;
+				break;
+			}
+		}
+	}
+	/* a parent in parentheses after the final address: "x (parent@y)" */
+	if (final->len > 2 && final->ptr[final->len - 1] == ')') {
+		for (size_t i = final->len - 1; i-- > 0;)
+			if (final->ptr[i] == '(' && i > 0 && final->ptr[i - 1] == ' ') {
+				if (i - 1 > 0) /* "(system filter)" alone stays the address */
+					final->len = i - 1;
+				break;
+			}
+	}
+}
+
+static struct recipient *find_recipient(struct message *m, struct text final, struct text original)
+{
+	for (size_t i = 0; i < m->recipient_count; i++) {
+		struct recipient *r = &m->recipients[i];
+		if (strlen(r->address) == final.len && memcmp(r->address, final.ptr, final.len) == 0 &&
+		    (original.len == 0 || r->original[0] == '\0' ||
+		     (strlen(r->original) == original.len &&
+		      memcmp(r->original, original.ptr, original.len) == 0)))
+			return r;
+	}
+	/* "=> bob <bob@example.com>": the <= line named bob@example.com */
+	if (original.len)
+		for (size_t i = 0; i < m->recipient_count; i++) {
+			struct recipient *r = &m->recipients[i];
+			if (r->original[0] == '\0' && strlen(r->address) == original.len &&
+			    memcmp(r->address, original.ptr, original.len) == 0 &&
+			    r->status == RCPT_PENDING)
+				return r;
+		}
+	return NULL;
+}
+
+static struct recipient *add_recipient(struct message *m, struct text final, struct text original)
+{
+	if (m->recipient_count == m->recipient_capacity) {
+		m->recipient_capacity = m->recipient_capacity ? m->recipient_capacity * 2 : 4;
+		m->recipients = xreallocarray(m->recipients, m->recipient_capacity,
+		                              sizeof *m->recipients);
+	}
+	struct recipient *r = &m->recipients[m->recipient_count++];
+	memset(r, 0, sizeof *r);
+	r->address = keep(m, final);
+	r->original = keep(m, original);
+	r->router = r->transport = r->host = r->ip = r->error = r->line = empty;
+	r->defer_error = r->defer_line = empty;
+	r->smtp.status = r->smtp.stage = r->smtp.text = empty;
+	r->defer_smtp.status = r->defer_smtp.stage = r->defer_smtp.text = empty;
+	return r;
+}
+
+static struct recipient *recipient_for(struct message *m, struct text address)
+{
+	struct text final, original;
+	split_address(address, &final, &original);
+	struct recipient *r = find_recipient(m, final, original);
+	if (r == NULL) {
+		r = add_recipient(m, final, original);
+	} else if (original.len && r->original[0] == '\0') {
+		/* the <= line named the original; the delivery gives the final */
+		r->address = keep(m, final);
+		r->original = keep(m, original);
+	}
+	return r;
+}
+
+/* ---- SMTP replies in Exim's error texts (section 11) ---- */
+
+struct stage_name {
+	const char *prefix;
+	const char *stage;
+};
+
+static const struct stage_name stage_names[] = {
+	{ "initial connection", "connect" },
+	{ "EHLO", "HELO" }, { "HELO", "HELO" }, { "LHLO", "HELO" },
+	{ "MAIL FROM", "MAIL FROM" }, { "RCPT TO", "RCPT TO" },
+	{ "end of data", "end of data" }, { "sending data block", "end of data" },
+	{ "DATA", "DATA" }, { "BDAT", "end of data" }, { "STARTTLS", "STARTTLS" },
+	{ "AUTH", "AUTH" },
+};
+
+static struct text stage_of(struct text command)
+{
+	if (text_starts_with(command, "pipelined "))
+		command = text_skip(command, 10);
+	for (size_t i = 0; i < sizeof stage_names / sizeof *stage_names; i++)
+		if (text_starts_with(command, stage_names[i].prefix))
+			return text_make(stage_names[i].stage, strlen(stage_names[i].stage));
+	return text_make(NULL, 0);
+}
+
+bool txn_parse_smtp_error(struct text text, struct smtp_reply_parts *out)
+{
+	static const char *const intros[] = {
+		"SMTP error from remote mail server after ",
+		"SMTP error from remote mailer after ",
+		"LMTP error after ", "PRDR error after ",
+	};
+	memset(out, 0, sizeof *out);
+	for (size_t k = 0; k < sizeof intros / sizeof *intros; k++) {
+		long at = text_find(text, intros[k]);
+		if (at < 0)
+			continue;
+		struct text rest = text_skip(text, (size_t)at + strlen(intros[k]));
+		out->stage = stage_of(rest);
+		/* the reply follows the command's ": "; a command may hold ": "
+		 * itself only inside <...>, so look after the last '>' if any */
+		long close = text_find(rest, ">: ");
+		long colon = close >= 0 ? close + 1 : text_find(rest, ": ");
+		if (colon < 0)
+			return out->stage.len > 0;
+		struct text reply = text_skip(rest, (size_t)colon + 2);
+		/* pre-4.86: "...: host NAME [IP]: 550 ..." */
+		if (text_starts_with(reply, "host ")) {
+			long more = text_find(reply, "]: ");
+			if (more >= 0)
+				reply = text_skip(reply, (size_t)more + 3);
+		}
+		struct smtp_reply_view view;
+		if (fields_parse_reply(reply, &view)) {
+			out->code = view.code;
+			out->status = view.status;
+		}
+		out->reply = reply;
+		return true;
+	}
+	static const char *const timeouts[] = { "SMTP timeout after ", "LMTP timeout after ",
+	                                        "Remote host closed connection in response to " };
+	for (size_t k = 0; k < sizeof timeouts / sizeof *timeouts; k++) {
+		long at = text_find(text, timeouts[k]);
+		if (at >= 0) {
+			out->stage = stage_of(text_skip(text, (size_t)at + strlen(timeouts[k])));
+			return true;
+		}
+	}
+	return false;
+}
+
+static void set_reply(struct message *m, struct smtp_reply *reply, struct text message)
+{
+	struct smtp_reply_parts parts;
+	reply->code = 0;
+	reply->status = reply->stage = reply->text = empty;
+	if (!txn_parse_smtp_error(message, &parts))
+		return;
+	reply->code = parts.code;
+	reply->status = keep(m, parts.status);
+	reply->stage = parts.stage.len ? parts.stage.ptr : empty; /* static */
+	reply->text = keep(m, parts.reply);
+}
+
+/* ---- transitions ---- */
+
+static void note_attempt(struct recipient *r, const struct log_line *line)
+{
+	r->attempts++;
+	if (r->first_time == 0)
+		r->first_time = line->epoch;
+	r->last_time = line->epoch;
+}
+
+static void take_route(struct message *m, struct recipient *r, const struct log_line *line)
+{
+	const struct fields *f = &line->fields;
+	if (fields_has(f, FIELD_R))
+		r->router = keep(m, fields_get(f, FIELD_R));
+	if (fields_has(f, FIELD_T))
+		r->transport = keep(m, fields_get(f, FIELD_T));
+	struct host_view host;
+	if (fields_has(f, FIELD_H) && fields_parse_host(fields_get(f, FIELD_H), &host)) {
+		r->host = keep(m, host.name.len ? host.name : host.ip);
+		r->ip = keep(m, host.ip);
+	}
+}
+
+static bool is_discard(struct text final, const struct log_line *line)
+{
+	struct text transport = fields_get(&line->fields, FIELD_T);
+	return text_equals(final, ":blackhole:") || text_equals(final, "discarded") ||
+	       text_starts_with(line->address, "blackhole (") ||
+	       text_equals(transport, "**bypassed**");
+}
+
+static void on_delivery(struct message *m, const struct log_line *line, struct text raw)
+{
+	struct recipient *r = recipient_for(m, line->address);
+	struct text final, original;
+	split_address(line->address, &final, &original);
+	take_route(m, r, line);
+	note_attempt(r, line);
+	if (line->flag == FLAG_SUPPRESSED)
+		r->status = RCPT_SUPPRESSED;
+	else
+		r->status = is_discard(final, line) ? RCPT_DISCARDED : RCPT_DELIVERED;
+	/* an earlier deferral's reason stays in defer_*, not as the outcome */
+	r->error = empty;
+	r->smtp.code = 0;
+	r->smtp.status = r->smtp.stage = r->smtp.text = empty;
+	r->line = keep(m, raw);
+}
+
+static void on_failure(struct message *m, const struct log_line *line, struct text raw)
+{
+	struct recipient *r = recipient_for(m, line->address);
+	take_route(m, r, line);
+	note_attempt(r, line);
+	r->status = RCPT_FAILED;
+	r->error = keep(m, line->message);
+	set_reply(m, &r->smtp, line->message);
+	r->line = keep(m, raw);
+}
+
+static void on_deferral(struct message *m, const struct log_line *line, struct text raw)
+{
+	struct recipient *r = recipient_for(m, line->address);
+	take_route(m, r, line);
+	/* "retry time not reached" is no attempt: keep the reason that was */
+	bool retry_only = line->kind == LK_RETRY_NOT_REACHED;
+	if (!retry_only) {
+		note_attempt(r, line);
+		r->deferrals++;
+	}
+	if (r->status == RCPT_PENDING || r->status == RCPT_DEFERRED)
+		r->status = RCPT_DEFERRED;
+	if (retry_only && r->defer_error[0])
+		return;
+	struct text reason = line->message.len ? line->message : line->strerror_text;
+	r->defer_error = keep(m, reason);
+	r->defer_line = keep(m, raw);
+	set_reply(m, &r->defer_smtp, reason);
+	if (r->status == RCPT_DEFERRED) {
+		r->error = r->defer_error;
+		r->smtp = r->defer_smtp;
+		r->line = r->defer_line;
+	}
+}
+
+static void on_arrival(struct txn_table *table, struct message *m, const struct log_line *line)
+{
+	const struct fields *f = &line->fields;
+	struct arrival *a = &m->arrival;
+	a->seen = true;
+	a->time = line->epoch;
+	a->sender = keep(m, line->address);
+	a->protocol = keep(m, fields_get(f, FIELD_P));
+	a->auth = keep(m, fields_get(f, FIELD_A));
+	a->user = keep(m, fields_get(f, FIELD_U));
+	a->tls = keep(m, fields_get(f, FIELD_X));
+	a->message_id = keep(m, fields_get(f, FIELD_ID));
+	struct text size = fields_get(f, FIELD_S);
+	a->size = 0;
+	for (size_t i = 0; i < size.len && size.ptr[i] >= '0' && size.ptr[i] <= '9'; i++)
+		a->size = a->size * 10 + (uint64_t)(size.ptr[i] - '0');
+	if (fields_has(f, FIELD_T)) {
+		strbuf_reset(&table->scratch);
+		fields_unquote(fields_get(f, FIELD_T), &table->scratch);
+		a->subject = keep(m, strbuf_text(&table->scratch));
+	}
+	struct host_view host;
+	if (fields_has(f, FIELD_H) && fields_parse_host(fields_get(f, FIELD_H), &host)) {
+		a->host = keep(m, host.name);
+		a->helo = keep(m, host.helo);
+		a->ip = keep(m, host.ip);
+		a->port = keep(m, host.port);
+	}
+	struct text parent = fields_get(f, FIELD_R);
+	if (parent.len && lexer_is_message_id(parent.ptr, parent.len)) {
+		memcpy(m->bounce_of, parent.ptr, parent.len);
+		m->bounce_of[parent.len] = '\0';
+		struct message *p = (struct message *)txn_lookup(table, parent);
+		if (p)
+			memcpy(p->bounced_by, m->id, sizeof m->id);
+	}
+	/* "for a b c" (+received_recipients): recipients known up front */
+	struct text list = fields_get(f, FIELD_FOR);
+	while (list.len) {
+		const char *space = memchr(list.ptr, ' ', list.len);
+		size_t n = space ? (size_t)(space - list.ptr) : list.len;
+		if (n && !text_equals(text_make(list.ptr, n), "<trunc>"))
+			recipient_for(m, text_make(list.ptr, n));
+		list = text_skip(list, n + (space != NULL));
+	}
+	table->summary.received++;
+}
+
+/* ---- handing records out ---- */
+
+int64_t message_queue_seconds(const struct message *message)
+{
+	if (!message->arrival.seen || message->completed == 0)
+		return -1;
+	return message->completed - message->arrival.time;
+}
+
+static void count_outcome(struct txn_summary *s, const struct message *m)
+{
+	for (size_t i = 0; i < m->recipient_count; i++) {
+		const struct recipient *r = &m->recipients[i];
+		switch (r->status) {
+		case RCPT_DELIVERED: s->delivered++; break;
+		case RCPT_FAILED: s->failed++; break;
+		case RCPT_DISCARDED: s->discarded++; break;
+		default: break;
+		}
+		if (r->deferrals || r->status == RCPT_DEFERRED)
+			s->deferred++;
+	}
+	if (m->frozen)
+		s->frozen++;
+}
+
+static void close_message(struct txn_table *table, struct message *m, enum message_state state)
+{
+	m->state = state;
+	count_outcome(&table->summary, m);
+	if (table->out->message)
+		table->out->message(table->out->state, m);
+	size_t i = slot_of(table, m->id, strlen(m->id));
+	if (table->slots[i] == m)
+		remove_slot(table, i);
+	message_free(m);
+}
+
+/* ---- events ---- */
+
+bool txn_is_event_kind(enum line_kind kind)
+{
+	switch (kind) {
+	case LK_AUTH_FAILED: case LK_REJECTED_CONNECT: case LK_REJECTED_HELO:
+	case LK_REJECTED_MAIL: case LK_REJECTED_RCPT: case LK_REJECTED_DATA:
+	case LK_REJECTED_OTHER: case LK_ACL_DISCARD: case LK_SENDER_VERIFY:
+	case LK_CONNECTION_REFUSED: case LK_CONNECTION_DROPPED: case LK_TLS_ERROR:
+	case LK_PROTOCOL_ERROR: case LK_SYNC_ERROR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool is_rejection(enum line_kind kind)
+{
+	return kind >= LK_REJECTED_CONNECT && kind <= LK_REJECTED_OTHER;
+}
+
+/* The last "[ip]" in text: host.c writes the reliable address last. */
+static struct text bracket_ip(struct text text)
+{
+	struct text ip = text_make(NULL, 0);
+	for (size_t i = 0; i < text.len; i++) {
+		if (text.ptr[i] != '[')
+			continue;
+		const char *close = memchr(text.ptr + i, ']', text.len - i);
+		if (close == NULL)
+			break;
+		struct text inside = text_make(text.ptr + i + 1, (size_t)(close - text.ptr) - i - 1);
+		if (inside.len && inside.len <= 45 && memchr(inside.ptr, ' ', inside.len) == NULL &&
+		    (memchr(inside.ptr, '.', inside.len) || memchr(inside.ptr, ':', inside.len)))
+			ip = inside;
+		i = (size_t)(close - text.ptr);
+	}
+	return ip;
+}
+
+static void emit_event(struct txn_table *table, const struct log_line *line, struct text raw)
+{
+	struct event e;
+	memset(&e, 0, sizeof e);
+	e.kind = line->kind;
+	e.time = line->epoch;
+	e.message_id = line->message_id;
+	e.sender = fields_get(&line->fields, FIELD_F);
+	e.detail = line->message;
+	e.line = raw;
+	struct host_view host;
+	if (fields_has(&line->fields, FIELD_H) &&
+	    fields_parse_host(fields_get(&line->fields, FIELD_H), &host)) {
+		e.host = host.name.len ? host.name : host.helo;
+		e.ip = host.ip;
+	} else {
+		e.ip = bracket_ip(line->body);
+	}
+	if (is_rejection(line->kind))
+		table->summary.rejected++;
+	if (table->out->event)
+		table->out->event(table->out->state, &e);
+}
+
+/* ---- feeding ---- */
+
+static bool in_window(const struct txn_table *table, int64_t epoch)
+{
+	return (table->options.since == 0 || epoch >= table->options.since) &&
+	       (table->options.until == 0 || epoch < table->options.until);
+}
+
+static void loose(struct txn_table *table, const struct log_line *line, struct text raw)
+{
+	if (table->out->loose_line)
+		table->out->loose_line(table->out->state, line, raw);
+}
+
+static void feed_message_line(struct txn_table *table, const struct log_line *line, struct text raw)
+{
+	struct message *m = open_message(table, line->message_id);
+	if (m->first_time == 0)
+		m->first_time = line->epoch;
+	m->last_time = line->epoch;
+	keep_line(table, m, raw);
+	switch (line->kind) {
+	case LK_ARRIVAL:
+	case LK_FAKE_REJECT:
+		on_arrival(table, m, line);
+		break;
+	case LK_DELIVERY: case LK_ADDITIONAL: case LK_CUTTHROUGH: case LK_SUPPRESSED:
+		on_delivery(m, line, raw);
+		break;
+	case LK_FAILED:
+		on_failure(m, line, raw);
+		break;
+	case LK_DEFERRED: case LK_RETRY_NOT_REACHED:
+		on_deferral(m, line, raw);
+		break;
+	case LK_FROZEN: case LK_SKIPPED_FROZEN:
+		m->frozen = true;
+		break;
+	case LK_UNFROZEN:
+		m->frozen = false;
+		break;
+	case LK_COMPLETED:
+		m->completed = line->epoch;
+		close_message(table, m, TXN_COMPLETED);
+		break;
+	default:
+		if (txn_is_event_kind(line->kind)) {
+			emit_event(table, line, raw);
+			/* an ID given to a message that was then refused (fmt s22 9) */
+			if (is_rejection(line->kind) && !m->arrival.seen) {
+				m->reject_line = keep(m, raw);
+				close_message(table, m, TXN_REJECTED);
+			}
+		}
+		break;
+	}
+}
+
+void txn_feed(struct txn_table *table, const struct log_line *line, struct text raw)
+{
+	if (line->kind == LK_BLANK)
+		return;
+	if (line->kind == LK_CONTINUATION) {
+		if (!table->last_taken)
+			return;
+		struct message *m = line->message_id.len
+			? (struct message *)txn_lookup(table, line->message_id) : NULL;
+		if (m)
+			keep_line(table, m, raw);
+		else
+			loose(table, line, raw);
+		return;
+	}
+	table->last_taken = in_window(table, line->epoch);
+	if (!table->last_taken)
+		return;
+	if (table->summary.first_time == 0 || line->epoch < table->summary.first_time)
+		table->summary.first_time = line->epoch;
+	if (line->epoch > table->summary.last_time)
+		table->summary.last_time = line->epoch;
+	if (line->message_id.len) {
+		feed_message_line(table, line, raw);
+		return;
+	}
+	if (txn_is_event_kind(line->kind))
+		emit_event(table, line, raw);
+	loose(table, line, raw);
+}
+
+/* ---- life cycle ---- */
+
+struct txn_table *txn_new(const struct txn_options *options, struct record_sink *out)
+{
+	struct txn_table *table = xcalloc(1, sizeof *table);
+	table->options = *options;
+	table->out = out;
+	strbuf_init(&table->scratch);
+	grow(table);
+	return table;
+}
+
+void txn_free(struct txn_table *table)
+{
+	if (table == NULL)
+		return;
+	for (size_t i = 0; i < table->capacity; i++)
+		message_free(table->slots[i]);
+	free(table->slots);
+	strbuf_release(&table->scratch);
+	free(table);
+}
+
+static int by_first_time(const void *a, const void *b)
+{
+	const struct message *x = *(struct message *const *)a, *y = *(struct message *const *)b;
+	if (x->first_time != y->first_time)
+		return x->first_time < y->first_time ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+int txn_finish(struct txn_table *table, const struct pipeline_summary *summary)
+{
+	size_t n = 0;
+	struct message **open = xcalloc(table->count ? table->count : 1, sizeof *open);
+	for (size_t i = 0; i < table->capacity; i++)
+		if (table->slots[i])
+			open[n++] = table->slots[i];
+	qsort(open, n, sizeof *open, by_first_time);
+	table->summary.open_at_end = n;
+	for (size_t i = 0; i < n; i++)
+		close_message(table, open[i], TXN_OPEN);
+	free(open);
+	table->summary.pipeline = summary;
+	return table->out->finish ? table->out->finish(table->out->state, &table->summary) : 0;
+}
+
+/* ---- as a pipeline sink ---- */
+
+static void sink_line(void *state, const struct log_line *line, const struct input_line *raw)
+{
+	txn_feed(state, line, raw->text);
+}
+
+static int sink_finish(void *state, const struct pipeline_summary *summary)
+{
+	return txn_finish(state, summary);
+}
+
+struct sink txn_sink(struct txn_table *table)
+{
+	return (struct sink){ table, sink_line, sink_finish };
+}

@@ -1,0 +1,174 @@
+/*
+ * txn: the transaction table. Lexed lines in, message records and
+ * SMTP-time events out.
+ *
+ * A message record is keyed by its ID (both formats) and collects the
+ * arrival, its recipients with their status and last SMTP reply, bounce
+ * links, frozen state and, when asked, its raw lines. It is handed to the
+ * record sink when it completes (Completed, or the rejection that ends a
+ * message never accepted) and then freed, so memory is bounded by the
+ * open transactions, not by the input. Messages still open at the end of
+ * the input are handed over last, with state TXN_OPEN.
+ *
+ * Ownership: a struct message and everything it points to belong to the
+ * table; a sink may read them during the call only. Events are borrowed
+ * views valid during the call only.
+ */
+#ifndef EXIMEXPLAIN_TXN_H
+#define EXIMEXPLAIN_TXN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "input.h"
+#include "lexer.h"
+#include "sink.h"
+
+enum recipient_status {
+	RCPT_PENDING,    /* named on <= (for ...) or not yet tried */
+	RCPT_DELIVERED,
+	RCPT_DEFERRED,   /* last attempt deferred: will be retried */
+	RCPT_FAILED,
+	RCPT_DISCARDED,  /* /dev/null, :blackhole:, filter or ACL discard */
+	RCPT_SUPPRESSED, /* *> (-N) */
+	RCPT_STATUS_COUNT
+};
+
+const char *recipient_status_name(enum recipient_status status);
+
+/* An SMTP reply as Exim logged it, split: "after RCPT TO:<x>: 550 5.1.1 ..." */
+struct smtp_reply {
+	int code;             /* 0: none */
+	const char *status;   /* enhanced status code x.y.z, "" when none */
+	const char *stage;    /* connect, HELO, MAIL FROM, RCPT TO, DATA, end of data, "" */
+	const char *text;     /* the reply text, all lines joined by "\n" as logged */
+};
+
+struct recipient {
+	const char *address;  /* final address (or pipe, file, :blackhole:) */
+	const char *original; /* the <...> part, "" when absent */
+	enum recipient_status status;
+	const char *router, *transport, *host, *ip; /* "" when unknown */
+	unsigned attempts;    /* delivery attempts that deferred or ended it */
+	int64_t first_time, last_time; /* of the attempts; 0 when none */
+	struct smtp_reply smtp;
+	const char *error;    /* Exim's own text: the message after ": " */
+	const char *line;     /* the line that set the current status */
+	/* Deferrals survive a later delivery or failure, so a report can say
+	 * "delayed by greylisting, then delivered". */
+	unsigned deferrals;
+	struct smtp_reply defer_smtp; /* of the last deferral */
+	const char *defer_error;
+	const char *defer_line;
+};
+
+struct arrival {
+	bool seen;            /* false: lines came without a <= (rotated away) */
+	int64_t time;
+	const char *sender, *protocol, *host, *ip, *port, *helo, *auth, *user,
+		*tls, *subject, *message_id;
+	uint64_t size;
+};
+
+enum message_state {
+	TXN_COMPLETED, /* Completed */
+	TXN_REJECTED,  /* an ID was given but the message was refused */
+	TXN_OPEN       /* still on the queue at the end of the input */
+};
+
+struct message {
+	char id[MESSAGE_ID_MAX + 1];
+	enum message_state state;
+	struct arrival arrival;
+	struct recipient *recipients;
+	size_t recipient_count;
+	int64_t first_time;   /* first line seen */
+	int64_t last_time;    /* last line seen */
+	int64_t completed;    /* time of Completed; 0 when not completed */
+	bool frozen;
+	char bounce_of[MESSAGE_ID_MAX + 1];  /* R= on <= <>: the parent */
+	char bounced_by[MESSAGE_ID_MAX + 1]; /* the bounce this one caused */
+	const char *reject_line;             /* TXN_REJECTED: the rejection */
+	/* raw lines, in input order, when the table keeps them */
+	const char **lines;
+	size_t line_count;
+	/* private to txn.c */
+	struct arena arena;
+	size_t recipient_capacity, line_capacity;
+};
+
+/* Queue time in seconds (completed - arrival); -1 when unknown. */
+int64_t message_queue_seconds(const struct message *message);
+
+/* A line without a message that is worth reporting: SMTP-time rejections,
+ * authentication failures, TLS and protocol errors, refused and dropped
+ * connections. */
+struct event {
+	enum line_kind kind;
+	int64_t time;
+	struct text message_id; /* rejections after DATA carry one */
+	struct text host;       /* H= value, or the host named in the text */
+	struct text ip;
+	struct text sender;     /* F=<...> */
+	struct text detail;     /* the reason text */
+	struct text line;       /* the raw line */
+};
+
+bool txn_is_event_kind(enum line_kind kind);
+
+struct txn_summary {
+	const struct pipeline_summary *pipeline;
+	int64_t first_time, last_time; /* of the lines taken in */
+	uint64_t received, delivered, deferred, failed, discarded, frozen;
+	uint64_t rejected; /* SMTP-time rejections (events) */
+	uint64_t open_at_end;
+};
+
+/* What a mode does with records. Any callback may be NULL. */
+struct record_sink {
+	void *state;
+	void (*message)(void *state, const struct message *message);
+	void (*event)(void *state, const struct event *event);
+	/* every line that has no message ID (or that the table did not take) */
+	void (*loose_line)(void *state, const struct log_line *line, struct text raw);
+	int (*finish)(void *state, const struct txn_summary *summary);
+};
+
+struct txn_options {
+	bool keep_lines;      /* store raw lines (drill-down) */
+	int64_t since, until; /* take only lines in [since, until); 0: open */
+};
+
+struct txn_table;
+
+struct txn_table *txn_new(const struct txn_options *options, struct record_sink *out);
+void txn_free(struct txn_table *table);
+
+/* Feed one lexed line and its raw text. */
+void txn_feed(struct txn_table *table, const struct log_line *line, struct text raw);
+
+/* Hand the still-open messages to the sink (oldest first) and call its
+ * finish; returns the sink's exit status. */
+int txn_finish(struct txn_table *table, const struct pipeline_summary *summary);
+
+/* The open message with this ID, or NULL. Allocates nothing. */
+const struct message *txn_lookup(const struct txn_table *table, struct text id);
+size_t txn_open_count(const struct txn_table *table);
+
+/* The table as a line sink for pipeline_run(). */
+struct sink txn_sink(struct txn_table *table);
+
+/* Split Exim's "SMTP error from remote mail server after CMD: REPLY" (and
+ * the LMTP, timeout and older forms) into stage and reply. Views point into
+ * text; false when text holds no SMTP reply. */
+struct smtp_reply_parts {
+	struct text stage; /* normalised name, static */
+	int code;
+	struct text status;
+	struct text reply; /* from the code to the end */
+};
+bool txn_parse_smtp_error(struct text text, struct smtp_reply_parts *out);
+
+#endif

@@ -193,13 +193,13 @@ static struct recipient *find_recipient(struct message *m, struct text final, st
 		      memcmp(r->original, original.ptr, original.len) == 0)))
 			return r;
 	}
-	/* "=> bob <bob@example.com>": the <= line named bob@example.com */
+	/* "=> bob <bob@example.com>" (log_as_local) after "== bob@example.com"
+	 * or "for bob@example.com": the same recipient, now with its final form */
 	if (original.len)
 		for (size_t i = 0; i < m->recipient_count; i++) {
 			struct recipient *r = &m->recipients[i];
 			if (r->original[0] == '\0' && strlen(r->address) == original.len &&
-			    memcmp(r->address, original.ptr, original.len) == 0 &&
-			    r->status == RCPT_PENDING)
+			    memcmp(r->address, original.ptr, original.len) == 0)
 				return r;
 		}
 	return NULL;

@@ -196,6 +196,23 @@ START_TEST(test_deferred_then_delivered_keeps_the_deferral)
 }
 END_TEST
 
+START_TEST(test_local_delivery_after_deferral_is_one_recipient)
+{
+	/* appendfile deferral names the full address; the later delivery is
+	 * logged local style, "=> info <info@bakery.example.org>" */
+	static const char *const lines[] = {
+		"2024-03-14 00:17:42 1rkKOO-005fFa-3D == info@bakery.example.org R=virtual_user T=virtual_userdelivery defer (-22): mailbox is full (MTA-imposed quota exceeded while writing to /home/bakery/mail/bakery.example.org/info)",
+		"2024-03-14 10:09:15 1rkKOO-005fFa-3D => info <info@bakery.example.org> R=virtual_user T=virtual_userdelivery",
+		"2024-03-14 10:09:15 1rkKOO-005fFa-3D Completed",
+		NULL,
+	};
+	struct capture c;
+	run(&c, lines);
+	ck_assert_str_eq(c.messages[0].recipients, "info=delivered/1");
+	ck_assert(!c.messages[0].arrival_seen);
+}
+END_TEST
+
 START_TEST(test_deferred_until_retry_timeout)
 {
 	static const char *const lines[] = {
@@ -452,6 +469,7 @@ Suite *txn_suite(void)
 	tcase_add_test(tc, test_delivered_then_completed);
 	tcase_add_test(tc, test_completed_in_subject_does_not_end_message);
 	tcase_add_test(tc, test_deferred_then_delivered_keeps_the_deferral);
+	tcase_add_test(tc, test_local_delivery_after_deferral_is_one_recipient);
 	tcase_add_test(tc, test_deferred_until_retry_timeout);
 	tcase_add_test(tc, test_failed_with_smtp_reply);
 	tcase_add_test(tc, test_additional_address_and_discards);

@@ -4,118 +4,300 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "drilldown.h"
+#include "lexer.h"
 #include "msg.h"
 #include "pipeline.h"
+#include "report.h"
 #include "stats.h"
+#include "txn.h"
+#include "when.h"
 
 static const char usage_text[] =
 	"usage: eximexplain [report] [OPTIONS] [FILE...]\n"
-	"       eximexplain stats [--unparsed FILE] [FILE...]\n"
+	"       eximexplain grep [-l] [-I] [-v] [-M] [-t SECS] [OPTIONS] PATTERN [FILE...]\n"
+	"       eximexplain show [OPTIONS] ID... [FILE...]\n"
+	"       eximexplain stats [OPTIONS] [FILE...]\n"
 	"\n"
 	"Reads Exim main logs (plain, gzip, or stdin as -), several files in\n"
 	"time order, and explains what happened to the mail.\n"
 	"\n"
 	"modes:\n"
-	"  report       failure report (the default; for now: lines by kind)\n"
+	"  report       failed, deferred, discarded and frozen mail grouped by\n"
+	"               cause, SMTP-time rejections, messages still queued\n"
+	"  grep         every line of the messages that match PATTERN, as exigrep:\n"
+	"               -l literal, -I case-sensitive, -v messages that do not match,\n"
+	"               -M related messages too, -t SECS at least SECS on the queue\n"
+	"  show         every line of the messages with these IDs (and their bounces)\n"
 	"  stats        one \"KIND COUNT\" line per line kind, unknown included\n"
 	"\n"
 	"options:\n"
+	"  --since WHEN      only lines at or after WHEN: 2024-03-14, \"2024-03-14 10:00\",\n"
+	"                    today, yesterday, -24h, -30m, -2d\n"
+	"  --until WHEN      only lines before WHEN\n"
+	"  --color WHEN      auto (on a terminal), always, never\n"
 	"  --unparsed FILE   write every line of unknown shape to FILE, verbatim\n"
 	"  --version         print the version\n"
 	"  --help            print this help\n"
 	"\n"
 	"Without FILE: stdin when it is not a terminal, else the first of\n"
 	"/var/log/exim_mainlog, /var/log/exim4/mainlog, /var/log/exim/main.log.\n"
-	"Exit status: 0 ran, 1 ran and found failures, 2 usage or I/O error.\n";
+	"Exit status: 0 no failures found (grep: something matched), 1 failures\n"
+	"found (grep: nothing matched), 2 usage or I/O error.\n";
 
 static const char *const default_logs[] = {
 	"/var/log/exim_mainlog", "/var/log/exim4/mainlog", "/var/log/exim/main.log",
 };
 
-enum mode { MODE_REPORT, MODE_STATS };
+enum mode { MODE_REPORT, MODE_STATS, MODE_GREP, MODE_SHOW };
 
-static int usage_error(const char *what)
+struct command_line {
+	enum mode mode;
+	struct pipeline_options pipeline;
+	struct txn_options txn;
+	bool color;
+	struct drilldown_options drilldown;
+	const char **paths;
+	size_t path_count;
+};
+
+static int usage_error(const char *what, const char *detail)
 {
-	msg_warn("%s", what);
+	if (detail)
+		msg_warn("%s: %s", what, detail);
+	else
+		msg_warn("%s", what);
 	fputs("Try 'eximexplain --help'.\n", stderr);
 	return EXIT_TROUBLE;
 }
 
 static bool pick_mode(const char *word, enum mode *mode)
 {
-	if (strcmp(word, "report") == 0)
-		*mode = MODE_REPORT;
-	else if (strcmp(word, "stats") == 0)
-		*mode = MODE_STATS;
-	else
-		return false;
-	return true;
+	static const struct {
+		const char *name;
+		enum mode mode;
+	} modes[] = {
+		{ "report", MODE_REPORT }, { "stats", MODE_STATS },
+		{ "grep", MODE_GREP }, { "show", MODE_SHOW },
+	};
+	for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
+		if (strcmp(word, modes[i].name) == 0) {
+			*mode = modes[i].mode;
+			return true;
+		}
+	return false;
 }
 
 /* No FILE given: stdin if piped, else the usual log locations. */
-static int default_input(const char ***paths, size_t *count)
+static bool default_input(struct command_line *cl)
 {
 	static const char *chosen[1];
-	if (!isatty(STDIN_FILENO)) {
-		*paths = NULL;
-		*count = 0;
-		return 0;
-	}
+	if (!isatty(STDIN_FILENO))
+		return true; /* count 0: input.c reads stdin */
 	for (size_t i = 0; i < sizeof default_logs / sizeof *default_logs; i++)
 		if (access(default_logs[i], F_OK) == 0) {
 			chosen[0] = default_logs[i];
-			*paths = chosen;
-			*count = 1;
-			return 0;
+			cl->paths = chosen;
+			cl->path_count = 1;
+			return true;
 		}
-	return usage_error("no log file given, stdin is a terminal, and none of "
-	                   "/var/log/exim_mainlog, /var/log/exim4/mainlog, "
-	                   "/var/log/exim/main.log exists");
+	return false;
+}
+
+static bool parse_seconds(const char *text, int64_t *out)
+{
+	char *end;
+	long long value = strtoll(text, &end, 10);
+	if (end == text || *end != '\0' || value < 0)
+		return false;
+	*out = value;
+	return true;
+}
+
+/* A usage error inside option parsing: report it, and -1 for the caller. */
+static int bad_option(const char *what, const char *detail)
+{
+	usage_error(what, detail);
+	return -1;
+}
+
+/* Options common to every mode, and grep's own; -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct command_line *cl)
+{
+	enum { OPT_UNPARSED = 256, OPT_SINCE, OPT_UNTIL, OPT_COLOR, OPT_VERSION };
+	static const struct option long_options[] = {
+		{ "unparsed", required_argument, NULL, OPT_UNPARSED },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "colour", required_argument, NULL, OPT_COLOR },
+		{ "literal", no_argument, NULL, 'l' },
+		{ "sensitive", no_argument, NULL, 'I' },
+		{ "invert", no_argument, NULL, 'v' },
+		{ "related", no_argument, NULL, 'M' },
+		{ "queue-time", required_argument, NULL, 't' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *color = "auto";
+	int64_t now = (int64_t)time(NULL);
+	int c;
+	opterr = 0; /* our own message names the option and points to --help */
+	while ((c = getopt_long(argc, argv, "+:hlIvMt:", long_options, NULL)) != -1) {
+		if (c > 0 && c < 256 && strchr("lIvMt", c) && cl->mode != MODE_GREP)
+			return bad_option("-l, -I, -v, -M and -t are grep options", NULL);
+		switch (c) {
+		case OPT_UNPARSED: cl->pipeline.unparsed_path = optarg; break;
+		case OPT_SINCE:
+			if (!when_parse(optarg, now, &cl->txn.since))
+				return bad_option("--since: not a time", optarg);
+			break;
+		case OPT_UNTIL:
+			if (!when_parse(optarg, now, &cl->txn.until))
+				return bad_option("--until: not a time", optarg);
+			break;
+		case OPT_COLOR: color = optarg; break;
+		case 'l': cl->drilldown.literal = true; break;
+		case 'I': cl->drilldown.case_sensitive = true; break;
+		case 'v': cl->drilldown.invert = true; break;
+		case 'M': cl->drilldown.related = true; break;
+		case 't':
+			if (!parse_seconds(optarg, &cl->drilldown.min_queue_seconds))
+				return bad_option("-t: not a number of seconds", optarg);
+			break;
+		case OPT_VERSION: puts("eximexplain " EXIMEXPLAIN_VERSION); exit(0);
+		case 'h': fputs(usage_text, stdout); exit(0);
+		case ':': return bad_option("option needs a value", argv[optind - 1]);
+		default: return bad_option("unknown option", argv[optind - 1]);
+		}
+	}
+	if (strcmp(color, "always") == 0)
+		cl->color = true;
+	else if (strcmp(color, "never") == 0)
+		cl->color = false;
+	else if (strcmp(color, "auto") == 0)
+		cl->color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	else
+		return bad_option("--color takes auto, always or never", color);
+	return optind;
+}
+
+/* Reorder-free parsing: options may follow the mode, then positional
+ * arguments (PATTERN, IDs, FILEs) come last, as with exigrep. Options
+ * after a FILE are also accepted (GNU style) by a second pass. */
+static int parse_command_line(int argc, char **argv, struct command_line *cl)
+{
+	memset(cl, 0, sizeof *cl);
+	cl->drilldown.min_queue_seconds = -1;
+	if (argc > 1 && argv[1][0] != '-' && pick_mode(argv[1], &cl->mode)) {
+		argv++;
+		argc--;
+	}
+	static const char *positional[4096];
+	size_t count = 0;
+	int at = 1;
+	while (at < argc) {
+		optind = 0; /* glibc: rescan from the start, fully reinitialised */
+		int next = parse_options(argc - at + 1, argv + at - 1, cl);
+		if (next < 0)
+			return -1;
+		at += next - 1;
+		if (at < argc && strcmp(argv[at - 1], "--") != 0) {
+			if (count == sizeof positional / sizeof *positional)
+				return usage_error("too many arguments", NULL);
+			positional[count++] = argv[at++];
+		} else {
+			while (at < argc && count < sizeof positional / sizeof *positional)
+				positional[count++] = argv[at++];
+		}
+	}
+	size_t first_file = 0;
+	if (cl->mode == MODE_GREP) {
+		if (count == 0)
+			return usage_error("grep needs a PATTERN", NULL);
+		cl->drilldown.pattern = positional[0];
+		first_file = 1;
+	} else if (cl->mode == MODE_SHOW) {
+		while (first_file < count &&
+		       lexer_is_message_id(positional[first_file], strlen(positional[first_file])))
+			first_file++;
+		if (first_file == 0)
+			return usage_error("show needs at least one message ID", NULL);
+		cl->drilldown.ids = positional;
+		cl->drilldown.id_count = first_file;
+	}
+	cl->paths = positional + first_file;
+	cl->path_count = count - first_file;
+	if (cl->path_count == 0 && !default_input(cl))
+		return usage_error("no log file given, stdin is a terminal, and none of "
+		                   "/var/log/exim_mainlog, /var/log/exim4/mainlog, "
+		                   "/var/log/exim/main.log exists", NULL);
+	return 0;
+}
+
+static int run_stats(const struct command_line *cl)
+{
+	struct stats *stats = stats_new();
+	struct sink sink = stats_sink(stats);
+	int status = pipeline_run(cl->paths, cl->path_count, &cl->pipeline, &sink);
+	stats_free(stats);
+	return status;
+}
+
+/* Records through the transaction table into a record sink. */
+static int run_records(const struct command_line *cl, struct record_sink *records)
+{
+	struct txn_table *table = txn_new(&cl->txn, records);
+	struct sink sink = txn_sink(table);
+	int status = pipeline_run(cl->paths, cl->path_count, &cl->pipeline, &sink);
+	txn_free(table);
+	return status;
+}
+
+static int run_report(const struct command_line *cl)
+{
+	struct report_options options = { cl->paths, cl->path_count, cl->color, stdout };
+	struct report *report = report_new(&options);
+	struct record_sink records = report_sink(report);
+	int status = run_records(cl, &records);
+	report_free(report);
+	return status;
+}
+
+static int run_drilldown(struct command_line *cl)
+{
+	char error[256];
+	cl->drilldown.color = cl->color;
+	cl->drilldown.out = stdout;
+	cl->txn.keep_lines = true;
+	struct drilldown *drilldown = drilldown_new(&cl->drilldown, error, sizeof error);
+	if (drilldown == NULL)
+		return usage_error("bad pattern", error);
+	struct record_sink records = drilldown_sink(drilldown);
+	int status = run_records(cl, &records);
+	drilldown_free(drilldown);
+	return status;
 }
 
 int main(int argc, char **argv)
 {
-	enum mode mode = MODE_REPORT;
-	struct pipeline_options options = { NULL };
-	static const struct option long_options[] = {
-		{ "unparsed", required_argument, NULL, 'u' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-
-	if (argc > 1 && argv[1][0] != '-' && pick_mode(argv[1], &mode)) {
-		argv++;
-		argc--;
-	}
-	int c;
-	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			options.unparsed_path = optarg;
-			break;
-		case 'V':
-			puts("eximexplain " EXIMEXPLAIN_VERSION);
-			return 0;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return usage_error("unknown option");
-		}
-	}
-
-	const char **paths = (const char **)argv + optind;
-	size_t count = (size_t)(argc - optind);
-	if (count == 0 && default_input(&paths, &count) != 0)
+	struct command_line cl;
+	if (parse_command_line(argc, argv, &cl) != 0)
 		return EXIT_TROUBLE;
-
-	struct stats *stats = stats_new();
-	struct sink sink = stats_sink(stats);
-	int status = pipeline_run(paths, count, &options, &sink);
-	stats_free(stats);
-	return status;
+	switch (cl.mode) {
+	case MODE_STATS:
+		return run_stats(&cl);
+	case MODE_GREP:
+	case MODE_SHOW:
+		return run_drilldown(&cl);
+	case MODE_REPORT:
+	default:
+		return run_report(&cl);
+	}
 }

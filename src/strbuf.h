@@ -30,9 +30,10 @@ void strbuf_printf(struct strbuf *sb, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The contents as a view (valid until the strbuf changes). */
 struct text strbuf_text(const struct strbuf *sb);
-/* Append t with control bytes and DEL shown visibly (\n, \033) so log
- * text can never drive a terminal. Backslashes pass through: Exim does
- * not double them either (string_printing), so they mean what they say. */
+/* Append t with control bytes, DEL, C1 controls and invalid UTF-8 shown
+ * visibly (\n, \033, \302\233, \377) so log text can never drive a
+ * terminal; valid UTF-8 passes. Backslashes pass through: Exim does not
+ * double them either (string_printing), so they mean what they say. */
 void strbuf_append_escaped(struct strbuf *sb, struct text t);
 
 #endif

@@ -356,8 +356,29 @@ static bool is_discard(struct text final, const struct log_line *line)
 	       text_equals(transport, "**bypassed**");
 }
 
+/* "=> blackhole (DATA ACL discarded recipients)": an ACL threw the whole
+ * message away; every recipient not yet settled is discarded. */
+static bool discard_pending(struct message *m, const struct log_line *line, struct text raw)
+{
+	if (!text_starts_with(line->address, "blackhole (") || !text_contains(line->address, " discarded"))
+		return false;
+	bool any = false;
+	for (size_t i = 0; i < m->recipient_count; i++) {
+		struct recipient *r = &m->recipients[i];
+		if (r->status != RCPT_PENDING)
+			continue;
+		r->status = RCPT_DISCARDED;
+		r->line = keep(m, raw);
+		note_attempt(r, line);
+		any = true;
+	}
+	return any;
+}
+
 static void on_delivery(struct message *m, const struct log_line *line, struct text raw)
 {
+	if (discard_pending(m, line, raw))
+		return;
 	struct recipient *r = recipient_for(m, line->address);
 	struct text final, original;
 	split_address(line->address, &final, &original);
@@ -467,6 +488,11 @@ int64_t message_queue_seconds(const struct message *message)
 	return message->completed - message->arrival.time;
 }
 
+bool recipient_was_deferred(const struct recipient *recipient)
+{
+	return recipient->deferrals > 0 || recipient->status == RCPT_DEFERRED;
+}
+
 static void count_outcome(struct txn_summary *s, const struct message *m)
 {
 	for (size_t i = 0; i < m->recipient_count; i++) {
@@ -477,7 +503,7 @@ static void count_outcome(struct txn_summary *s, const struct message *m)
 		case RCPT_DISCARDED: s->discarded++; break;
 		default: break;
 		}
-		if (r->deferrals || r->status == RCPT_DEFERRED)
+		if (recipient_was_deferred(r))
 			s->deferred++;
 	}
 	if (m->frozen)
@@ -517,23 +543,54 @@ static bool is_rejection(enum line_kind kind)
 	return kind >= LK_REJECTED_CONNECT && kind <= LK_REJECTED_OTHER;
 }
 
-/* The last "[ip]" in text: host.c writes the reliable address last. */
-static struct text bracket_ip(struct text text)
+/*
+ * The client's address in a line without an H= tag, such as
+ * "login authenticator failed for (helo) [192.0.2.1]:1234: 535 ...": the
+ * last "[ip]" before the reason (host.c writes the reliable address last;
+ * the reason is written by the client and cannot be trusted), skipping
+ * the server's own I=[ip].
+ */
+static struct text client_ip(struct text before_reason)
 {
 	struct text ip = text_make(NULL, 0);
-	for (size_t i = 0; i < text.len; i++) {
-		if (text.ptr[i] != '[')
+	for (size_t i = 0; i < before_reason.len; i++) {
+		if (before_reason.ptr[i] != '[' || (i >= 2 && before_reason.ptr[i - 1] == '=' &&
+		                                    before_reason.ptr[i - 2] == 'I'))
 			continue;
-		const char *close = memchr(text.ptr + i, ']', text.len - i);
+		const char *close = memchr(before_reason.ptr + i, ']', before_reason.len - i);
 		if (close == NULL)
 			break;
-		struct text inside = text_make(text.ptr + i + 1, (size_t)(close - text.ptr) - i - 1);
-		if (inside.len && inside.len <= 45 && memchr(inside.ptr, ' ', inside.len) == NULL &&
-		    (memchr(inside.ptr, '.', inside.len) || memchr(inside.ptr, ':', inside.len)))
+		struct text inside = text_make(before_reason.ptr + i + 1,
+		                               (size_t)(close - before_reason.ptr) - i - 1);
+		bool looks_like_ip = inside.len && inside.len <= 45;
+		for (size_t k = 0; looks_like_ip && k < inside.len; k++) {
+			char c = inside.ptr[k];
+			looks_like_ip = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			                (c >= 'A' && c <= 'F') || c == '.' || c == ':';
+		}
+		if (looks_like_ip)
 			ip = inside;
-		i = (size_t)(close - text.ptr);
 	}
 	return ip;
+}
+
+/* Offset of the first " H=" not inside "..." (a quoted SMTP command the
+ * client wrote, as in 'SMTP syntax error in "EHLO H=[x]" H=...'), or -1. */
+static long host_tag_outside_quotes(struct text body)
+{
+	bool quoted = false;
+	for (size_t i = 0; i + 3 <= body.len; i++) {
+		char c = body.ptr[i];
+		if (c == '\\' && quoted) {
+			i++;
+			continue;
+		}
+		if (c == '"')
+			quoted = !quoted;
+		else if (!quoted && c == ' ' && body.ptr[i + 1] == 'H' && body.ptr[i + 2] == '=')
+			return (long)i;
+	}
+	return -1;
 }
 
 static void emit_event(struct txn_table *table, const struct log_line *line, struct text raw)
@@ -547,12 +604,30 @@ static void emit_event(struct txn_table *table, const struct log_line *line, str
 	e.detail = line->message;
 	e.line = raw;
 	struct host_view host;
-	if (fields_has(&line->fields, FIELD_H) &&
-	    fields_parse_host(fields_get(&line->fields, FIELD_H), &host)) {
-		e.host = host.name.len ? host.name : host.helo;
+	struct text h = fields_get(&line->fields, FIELD_H);
+	if (h.len == 0) {
+		/* "SMTP protocol synchronization error (...): rejected connection
+		 * from H=[ip]:port input=...": Exim writes the host before any
+		 * text the client chose, so the first " H=" is its own */
+		long at = host_tag_outside_quotes(line->body);
+		if (at >= 0) {
+			struct fields inner;
+			fields_clear(&inner);
+			struct text rest = text_skip(line->body, (size_t)at + 1);
+			fields_scan_prefix(rest.ptr, rest.len, &inner);
+			h = fields_get(&inner, FIELD_H);
+		}
+	}
+	if (h.len && fields_parse_host(h, &host)) {
+		e.host = host.name;
+		e.helo = host.helo;
 		e.ip = host.ip;
 	} else {
-		e.ip = bracket_ip(line->body);
+		struct text before = line->body;
+		if (line->message.len && line->message.ptr >= line->body.ptr &&
+		    line->message.ptr <= line->body.ptr + line->body.len)
+			before.len = (size_t)(line->message.ptr - line->body.ptr);
+		e.ip = client_ip(before);
 	}
 	if (is_rejection(line->kind))
 		table->summary.rejected++;

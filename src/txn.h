@@ -38,6 +38,11 @@ enum recipient_status {
 
 const char *recipient_status_name(enum recipient_status status);
 
+struct recipient;
+/* Deferred at least once, or still deferred: the one rule the summary
+ * and every report use. */
+bool recipient_was_deferred(const struct recipient *recipient);
+
 /* An SMTP reply as Exim logged it, split: "after RCPT TO:<x>: 550 5.1.1 ..." */
 struct smtp_reply {
 	int code;             /* 0: none */
@@ -109,7 +114,8 @@ struct event {
 	enum line_kind kind;
 	int64_t time;
 	struct text message_id; /* rejections after DATA carry one */
-	struct text host;       /* H= value, or the host named in the text */
+	struct text host;       /* verified host name, empty when none */
+	struct text helo;       /* the name the client gave in HELO/EHLO */
 	struct text ip;
 	struct text sender;     /* F=<...> */
 	struct text detail;     /* the reason text */

@@ -16,6 +16,9 @@ int main(void)
 	srunner_add_suite(runner, input_suite());
 	srunner_add_suite(runner, golden_suite());
 	srunner_add_suite(runner, txn_suite());
+	srunner_add_suite(runner, report_suite());
+	srunner_add_suite(runner, drilldown_suite());
+	srunner_add_suite(runner, when_suite());
 	/* CK_NORMAL prints the summary and every failure with file:line. */
 	srunner_run_all(runner, CK_NORMAL);
 	int failed = srunner_ntests_failed(runner);

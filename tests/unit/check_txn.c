@@ -342,6 +342,41 @@ START_TEST(test_rejected_after_data_is_an_event_and_ends_the_id)
 }
 END_TEST
 
+START_TEST(test_event_addresses_come_from_exim_not_the_client)
+{
+	static const char *const lines[] = {
+		/* +incoming_interface: the server's own I=[ip] is not the client */
+		"2024-03-14 10:00:00 dovecot_login authenticator failed for (User) [203.0.113.45]:61024 I=[192.0.2.10]:465: 535 Incorrect authentication data (set_id=[6.6.6.6])",
+		/* the host tag in the middle of the line; the client's input after it */
+		"2024-03-14 10:00:01 SMTP protocol synchronization error (input sent without waiting for greeting): rejected connection from H=[203.0.113.222]:41100 input=\"H=[6.6.6.6]\"",
+		/* a quoted command the client wrote comes before Exim's own H= */
+		"2024-03-14 10:00:02 SMTP syntax error in \"EHLO H=[6.6.6.6]\" H=(x) [198.51.100.9] unrecognized command",
+		NULL,
+	};
+	struct capture c;
+	run(&c, lines);
+	ck_assert_uint_eq(c.event_count, 3);
+	ck_assert_str_eq(c.event_ips[0], "203.0.113.45");
+	ck_assert_str_eq(c.event_ips[1], "203.0.113.222");
+	ck_assert_str_eq(c.event_ips[2], "198.51.100.9");
+}
+END_TEST
+
+START_TEST(test_acl_blackhole_discards_the_pending_recipients)
+{
+	static const char *const lines[] = {
+		"2024-03-14 10:00:00 1rkhsX-0007nt-0b <= spam@example.org H=(x) [203.0.113.5] P=esmtp S=10 for office@acme.example.com sales@acme.example.com",
+		"2024-03-14 10:00:00 1rkhsX-0007nt-0b => blackhole (DATA ACL discarded recipients): spam score 12.3",
+		"2024-03-14 10:00:00 1rkhsX-0007nt-0b Completed",
+		NULL,
+	};
+	struct capture c;
+	run(&c, lines);
+	ck_assert_str_eq(c.messages[0].recipients,
+	                 "office@acme.example.com=discarded; sales@acme.example.com=discarded");
+}
+END_TEST
+
 START_TEST(test_time_window)
 {
 	static const char *const lines[] = {
@@ -476,6 +511,8 @@ Suite *txn_suite(void)
 	tcase_add_test(tc, test_cutthrough_before_arrival);
 	tcase_add_test(tc, test_frozen_bounce_stays_open);
 	tcase_add_test(tc, test_rejected_after_data_is_an_event_and_ends_the_id);
+	tcase_add_test(tc, test_event_addresses_come_from_exim_not_the_client);
+	tcase_add_test(tc, test_acl_blackhole_discards_the_pending_recipients);
 	tcase_add_test(tc, test_time_window);
 	tcase_add_test(tc, test_message_across_rotated_files);
 	tcase_add_test(tc, test_smtp_error_forms);

@@ -13,5 +13,8 @@ Suite *input_suite(void);
 Suite *timestamp_suite(void);
 Suite *golden_suite(void);
 Suite *txn_suite(void);
+Suite *report_suite(void);
+Suite *drilldown_suite(void);
+Suite *when_suite(void);
 
 #endif

@@ -1,0 +1,787 @@
+/*
+ * drilldown: exigrep, rebuilt on the transaction table (drilldown.h).
+ *
+ * The table decides where a message ends, so a "Completed" inside a
+ * subject or a remote reply no longer cuts a message in two, and both ID
+ * formats group. This file only selects and prints. It must never write a
+ * byte of log text unescaped (log text is written by strangers), never
+ * keep a message after its callback returns except as rendered text in the
+ * bounded -M hold, and never let the remembered IDs grow with the input.
+ * The pattern is compiled once (JIT when available) with match and depth
+ * limits, so a pathological pattern costs a bounded time per line and is
+ * then taken as not matching (and counted in a warning).
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "drilldown.h"
+
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#define MATCH_LIMIT 1000000     /* backtracking steps per line */
+#define DEPTH_LIMIT 10000       /* interpreter only; JIT uses its stack */
+#define JIT_STACK_MAX (1 << 20)
+#define HOLD_WAITS 8            /* open IDs one held message may wait for */
+#define HOLD_BUCKETS 1024       /* counting filter over the awaited IDs */
+#define RELATED_BUCKETS 16384
+#define REPLY_SHOWN 200         /* bytes of a reply or error in an outcome */
+#define HIGHLIGHTS_PER_LINE 256
+
+#define COLOR_MATCH "\033[1;31m"
+#define COLOR_GOOD "\033[32m"
+#define COLOR_BAD "\033[31m"
+#define COLOR_WAIT "\033[33m"
+#define COLOR_NOTE "\033[1m"
+#define COLOR_OFF "\033[0m"
+
+typedef char message_id[MESSAGE_ID_MAX + 1];
+
+/* Selected IDs for -M: a ring of DRILLDOWN_RELATED_MAX slots, the oldest
+ * overwritten first, indexed by a chained hash. */
+struct related_set {
+	message_id *ids;
+	int32_t *next;  /* chain, per slot; -1 ends it */
+	int32_t *heads; /* per bucket; -1: empty */
+	size_t count, oldest;
+};
+
+/* A message held back until the open messages it names are decided. */
+struct held {
+	message_id id, bounce_of, bounced_by;
+	message_id waits[HOLD_WAITS];
+	size_t wait_count;
+	char *text; /* its rendered block */
+	size_t length;
+};
+
+struct drilldown {
+	struct drilldown_options options;
+	FILE *out;
+	pcre2_code *pattern;
+	pcre2_match_data *match;
+	pcre2_match_context *context;
+	pcre2_jit_stack *jit_stack;
+	const struct txn_table *table;
+	struct related_set related;
+	struct held *holds; /* in the order they were held */
+	size_t hold_count, hold_bytes;
+	uint16_t awaited[HOLD_BUCKETS];
+	struct strbuf block;
+	uint64_t printed_messages, printed_lines, match_errors;
+};
+
+/* ---- small helpers ---- */
+
+static bool is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static uint32_t id_hash(const char *id, size_t length)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < length; i++) {
+		h ^= (unsigned char)id[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void copy_id(message_id to, struct text id)
+{
+	size_t n = id.len < MESSAGE_ID_MAX ? id.len : MESSAGE_ID_MAX;
+	memcpy(to, id.ptr, n);
+	to[n] = '\0';
+}
+
+static bool id_equals(const char *id, struct text t)
+{
+	return strlen(id) == t.len && memcmp(id, t.ptr, t.len) == 0;
+}
+
+static struct text id_text(const char *id)
+{
+	return text_make(id, strlen(id));
+}
+
+/* The next message ID (either format, standing alone) in s from *pos on. */
+static bool next_id(const char *s, size_t length, size_t *pos, struct text *id)
+{
+	while (*pos < length) {
+		const char *dash = memchr(s + *pos, '-', length - *pos);
+		if (dash == NULL)
+			break;
+		size_t at = (size_t)(dash - s);
+		*pos = at + 1;
+		if (at < 6)
+			continue;
+		size_t start = at - 6;
+		if (start > 0 && is_alnum(s[start - 1]))
+			continue;
+		for (size_t n = 16; n <= MESSAGE_ID_MAX; n += MESSAGE_ID_MAX - 16) {
+			if (start + n > length || (start + n < length && is_alnum(s[start + n])))
+				continue;
+			if (lexer_is_message_id(s + start, n)) {
+				*id = text_make(s + start, n);
+				*pos = start + n;
+				return true;
+			}
+		}
+	}
+	*pos = length;
+	return false;
+}
+
+/* ---- the remembered IDs (-M) ---- */
+
+static int32_t related_find(const struct related_set *set, struct text id)
+{
+	if (set->count == 0)
+		return -1;
+	int32_t slot = set->heads[id_hash(id.ptr, id.len) % RELATED_BUCKETS];
+	while (slot >= 0 && !id_equals(set->ids[slot], id))
+		slot = set->next[slot];
+	return slot;
+}
+
+static bool related_has(const struct related_set *set, struct text id)
+{
+	return id.len > 0 && related_find(set, id) >= 0;
+}
+
+static void related_unlink(struct related_set *set, int32_t slot)
+{
+	int32_t *link = &set->heads[id_hash(set->ids[slot], strlen(set->ids[slot])) % RELATED_BUCKETS];
+	while (*link >= 0 && *link != slot)
+		link = &set->next[*link];
+	if (*link == slot)
+		*link = set->next[slot];
+}
+
+static void related_add(struct related_set *set, struct text id)
+{
+	if (id.len == 0 || id.len > MESSAGE_ID_MAX || related_has(set, id))
+		return;
+	if (set->ids == NULL) {
+		set->ids = xcalloc(DRILLDOWN_RELATED_MAX, sizeof *set->ids);
+		set->next = xcalloc(DRILLDOWN_RELATED_MAX, sizeof *set->next);
+		set->heads = xmalloc(RELATED_BUCKETS * sizeof *set->heads);
+		for (size_t i = 0; i < RELATED_BUCKETS; i++)
+			set->heads[i] = -1;
+	}
+	size_t slot;
+	if (set->count == DRILLDOWN_RELATED_MAX) {
+		slot = set->oldest;
+		related_unlink(set, (int32_t)slot);
+		set->oldest = (set->oldest + 1) % DRILLDOWN_RELATED_MAX;
+	} else {
+		slot = (set->oldest + set->count++) % DRILLDOWN_RELATED_MAX;
+	}
+	copy_id(set->ids[slot], id);
+	uint32_t bucket = id_hash(id.ptr, id.len) % RELATED_BUCKETS;
+	set->next[slot] = set->heads[bucket];
+	set->heads[bucket] = (int32_t)slot;
+}
+
+static void related_free(struct related_set *set)
+{
+	free(set->ids);
+	free(set->next);
+	free(set->heads);
+}
+
+/* ---- matching ---- */
+
+static bool matches_at(struct drilldown *d, const char *s, size_t length, size_t start)
+{
+	int rc = pcre2_match(d->pattern, (PCRE2_SPTR)s, length, start, 0, d->match, d->context);
+	if (rc >= 0)
+		return true;
+	if (rc != PCRE2_ERROR_NOMATCH)
+		d->match_errors++;
+	return false;
+}
+
+static bool line_matches(struct drilldown *d, const char *s, size_t length)
+{
+	return matches_at(d, s, length, 0);
+}
+
+static bool message_matches(struct drilldown *d, const struct message *m)
+{
+	for (size_t i = 0; i < m->line_count; i++)
+		if (line_matches(d, m->lines[i], strlen(m->lines[i])))
+			return true;
+	return false;
+}
+
+static bool is_wanted_id(const struct drilldown *d, const char *id)
+{
+	if (id[0] == '\0')
+		return false;
+	for (size_t i = 0; i < d->options.id_count; i++)
+		if (strcmp(d->options.ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+static bool names_wanted_id(const struct drilldown *d, struct text raw)
+{
+	for (size_t i = 0; i < d->options.id_count; i++)
+		if (text_contains(raw, d->options.ids[i]))
+			return true;
+	return false;
+}
+
+/* Queue time at least -t SECS. A message still open at the end counts
+ * from its arrival to its last line: it has been queued at least that
+ * long. Without an arrival line the time is unknown and -t refuses it. */
+static bool queue_time_ok(const struct drilldown *d, const struct message *m)
+{
+	if (d->options.min_queue_seconds < 0)
+		return true;
+	int64_t seconds = message_queue_seconds(m);
+	if (seconds < 0 && m->state == TXN_OPEN && m->arrival.seen)
+		seconds = m->last_time - m->arrival.time;
+	return seconds >= 0 && seconds >= d->options.min_queue_seconds;
+}
+
+/* Related to a selected message: named by one, or naming one. */
+static bool is_related(const struct drilldown *d, const struct message *m)
+{
+	const struct related_set *set = &d->related;
+	if (set->count == 0)
+		return false;
+	if (related_has(set, id_text(m->id)) || related_has(set, id_text(m->bounce_of)) ||
+	    related_has(set, id_text(m->bounced_by)))
+		return true;
+	for (size_t i = 0; i < m->line_count; i++) {
+		const char *line = m->lines[i];
+		size_t length = strlen(line), pos = 0;
+		struct text id;
+		while (next_id(line, length, &pos, &id))
+			if (!id_equals(m->id, id) && related_has(set, id))
+				return true;
+	}
+	return false;
+}
+
+static void remember(struct drilldown *d, const char *id, const char *bounce_of,
+                     const char *bounced_by)
+{
+	related_add(&d->related, id_text(id));
+	related_add(&d->related, id_text(bounce_of));
+	related_add(&d->related, id_text(bounced_by));
+}
+
+/* ---- rendering ---- */
+
+static void color_on(const struct drilldown *d, struct strbuf *sb, const char *code)
+{
+	if (d->options.color)
+		strbuf_append_str(sb, code);
+}
+
+static void color_off(const struct drilldown *d, struct strbuf *sb)
+{
+	if (d->options.color)
+		strbuf_append_str(sb, COLOR_OFF);
+}
+
+/* The line, escaped; with colour, every match of the pattern marked. */
+static void render_line(struct drilldown *d, struct strbuf *sb, const char *s, size_t length)
+{
+	bool highlight = d->options.color && d->pattern && !d->options.invert;
+	size_t out = 0, start = 0;
+	for (int n = 0; highlight && n < HIGHLIGHTS_PER_LINE && start <= length; n++) {
+		if (!matches_at(d, s, length, start))
+			break;
+		PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(d->match);
+		size_t begin = ovector[0], end = ovector[1];
+		if (begin < out || end < begin || end > length)
+			break;
+		if (end == begin) {
+			start = begin + 1;
+			continue;
+		}
+		strbuf_append_escaped(sb, text_make(s + out, begin - out));
+		strbuf_append_str(sb, COLOR_MATCH);
+		strbuf_append_escaped(sb, text_make(s + begin, end - begin));
+		strbuf_append_str(sb, COLOR_OFF);
+		out = start = end;
+	}
+	strbuf_append_escaped(sb, text_make(s + out, length - out));
+	strbuf_append_char(sb, '\n');
+}
+
+/* A reply or error, escaped and cut to REPLY_SHOWN bytes (never inside a
+ * UTF-8 sequence). */
+static void render_reason(struct strbuf *sb, const char *text)
+{
+	size_t length = strlen(text);
+	bool cut = length > REPLY_SHOWN;
+	if (cut) {
+		length = REPLY_SHOWN;
+		while (length > 0 && ((unsigned char)text[length] & 0xc0) == 0x80)
+			length--;
+	}
+	strbuf_append_escaped(sb, text_make(text, length));
+	if (cut)
+		strbuf_append_str(sb, "...");
+}
+
+static const char *reason_of(const struct smtp_reply *smtp, const char *error)
+{
+	return smtp->text[0] ? smtp->text : error;
+}
+
+static void render_field(struct strbuf *sb, bool *first, const char *tag, const char *value)
+{
+	if (value[0] == '\0')
+		return;
+	strbuf_append_str(sb, *first ? "" : " ");
+	strbuf_append_str(sb, tag);
+	strbuf_append_escaped(sb, id_text(value));
+	*first = false;
+}
+
+/* " (R=r T=t H=host [ip])", or nothing when none is known. */
+static void render_route(struct strbuf *sb, const struct recipient *r)
+{
+	if (!r->router[0] && !r->transport[0] && !r->host[0] && !r->ip[0])
+		return;
+	bool first = true;
+	strbuf_append_str(sb, " (");
+	render_field(sb, &first, "R=", r->router);
+	render_field(sb, &first, "T=", r->transport);
+	if (r->host[0] || r->ip[0]) {
+		render_field(sb, &first, "H=", r->host[0] ? r->host : r->ip);
+		if (r->host[0] && r->ip[0] && strcmp(r->host, r->ip) != 0) {
+			strbuf_append_str(sb, " [");
+			strbuf_append_escaped(sb, id_text(r->ip));
+			strbuf_append_char(sb, ']');
+		}
+	}
+	strbuf_append_char(sb, ')');
+}
+
+/* " (RCPT TO, H=host)" after an SMTP reply; " (R=router)" after Exim's
+ * own error, which the router gave. */
+static void render_where(struct strbuf *sb, const struct smtp_reply *smtp,
+                         const struct recipient *r)
+{
+	if (smtp->text[0]) {
+		if (!smtp->stage[0] && !r->host[0])
+			return;
+		strbuf_append_str(sb, " (");
+		strbuf_append_escaped(sb, id_text(smtp->stage));
+		if (r->host[0]) {
+			strbuf_append_str(sb, smtp->stage[0] ? ", H=" : "H=");
+			strbuf_append_escaped(sb, id_text(r->host));
+		}
+		strbuf_append_char(sb, ')');
+	} else if (r->router[0]) {
+		strbuf_append_str(sb, " (R=");
+		strbuf_append_escaped(sb, id_text(r->router));
+		strbuf_append_char(sb, ')');
+	}
+}
+
+static void render_count(struct strbuf *sb, unsigned n, const char *what)
+{
+	strbuf_printf(sb, "%u %s%s", n, what, n == 1 ? "" : "s");
+}
+
+static void render_recipient(const struct drilldown *d, struct strbuf *sb,
+                             const struct recipient *r)
+{
+	strbuf_append_str(sb, "  -> ");
+	strbuf_append_escaped(sb, id_text(r->address));
+	if (r->original[0] && strcmp(r->original, r->address) != 0) {
+		strbuf_append_str(sb, " <");
+		strbuf_append_escaped(sb, id_text(r->original));
+		strbuf_append_char(sb, '>');
+	}
+	strbuf_append_str(sb, ": ");
+	switch (r->status) {
+	case RCPT_DELIVERED:
+		color_on(d, sb, COLOR_GOOD);
+		strbuf_append_str(sb, "delivered");
+		color_off(d, sb);
+		if (r->deferrals) {
+			strbuf_append_str(sb, " after ");
+			render_count(sb, r->deferrals, "deferral");
+		}
+		render_route(sb, r);
+		break;
+	case RCPT_FAILED:
+		color_on(d, sb, COLOR_BAD);
+		strbuf_append_str(sb, "failed");
+		color_off(d, sb);
+		if (reason_of(&r->smtp, r->error)[0]) {
+			strbuf_append_str(sb, ": ");
+			render_reason(sb, reason_of(&r->smtp, r->error));
+		}
+		render_where(sb, &r->smtp, r);
+		break;
+	case RCPT_DEFERRED:
+		color_on(d, sb, COLOR_WAIT);
+		strbuf_append_str(sb, "deferred");
+		color_off(d, sb);
+		strbuf_append_str(sb, " (");
+		render_count(sb, r->attempts, "attempt");
+		strbuf_append_char(sb, ')');
+		if (reason_of(&r->smtp, r->error)[0]) {
+			strbuf_append_str(sb, ": ");
+			render_reason(sb, reason_of(&r->smtp, r->error));
+		}
+		render_where(sb, &r->smtp, r);
+		break;
+	case RCPT_DISCARDED:
+		strbuf_append_str(sb, "discarded");
+		if (r->router[0]) {
+			strbuf_append_str(sb, " (R=");
+			strbuf_append_escaped(sb, id_text(r->router));
+			strbuf_append_char(sb, ')');
+		}
+		break;
+	case RCPT_SUPPRESSED:
+		strbuf_append_str(sb, "suppressed");
+		render_route(sb, r);
+		break;
+	case RCPT_PENDING:
+	default:
+		color_on(d, sb, COLOR_WAIT);
+		strbuf_append_str(sb, "pending");
+		color_off(d, sb);
+		break;
+	}
+	strbuf_append_char(sb, '\n');
+}
+
+static void render_message(struct drilldown *d, struct strbuf *sb, const struct message *m)
+{
+	if (m->state == TXN_OPEN) {
+		color_on(d, sb, COLOR_NOTE);
+		strbuf_append_str(sb, "+++ ");
+		strbuf_append_escaped(sb, id_text(m->id));
+		strbuf_append_str(sb, " has not completed +++");
+		color_off(d, sb);
+		strbuf_append_char(sb, '\n');
+	}
+	for (size_t i = 0; i < m->line_count; i++)
+		render_line(d, sb, m->lines[i], strlen(m->lines[i]));
+	for (size_t i = 0; i < m->recipient_count; i++)
+		render_recipient(d, sb, &m->recipients[i]);
+	if (m->state == TXN_REJECTED)
+		strbuf_append_str(sb, "  rejected: the message was not accepted\n");
+	if (m->frozen) {
+		strbuf_append_str(sb, "  ");
+		color_on(d, sb, COLOR_WAIT);
+		strbuf_append_str(sb, "frozen");
+		color_off(d, sb);
+		strbuf_append_char(sb, '\n');
+	}
+	if (m->bounce_of[0]) {
+		strbuf_append_str(sb, "  bounce of: ");
+		strbuf_append_escaped(sb, id_text(m->bounce_of));
+		strbuf_append_char(sb, '\n');
+	}
+	if (m->bounced_by[0]) {
+		strbuf_append_str(sb, "  bounce: ");
+		strbuf_append_escaped(sb, id_text(m->bounced_by));
+		strbuf_append_char(sb, '\n');
+	}
+	strbuf_append_char(sb, '\n');
+}
+
+static void emit(struct drilldown *d, const char *text, size_t length)
+{
+	if (length && fwrite(text, 1, length, d->out) != length)
+		msg_fatal("write error on standard output");
+}
+
+/* ---- the -M hold ---- */
+
+static uint16_t *awaited_counter(struct drilldown *d, const char *id)
+{
+	return &d->awaited[id_hash(id, strlen(id)) % HOLD_BUCKETS];
+}
+
+static bool waits_on(const struct held *h, const char *id)
+{
+	for (size_t i = 0; i < h->wait_count; i++)
+		if (strcmp(h->waits[i], id) == 0)
+			return true;
+	return false;
+}
+
+static bool is_held(const struct drilldown *d, struct text id)
+{
+	for (size_t i = 0; i < d->hold_count; i++)
+		if (id_equals(d->holds[i].id, id))
+			return true;
+	return false;
+}
+
+/* Take entry i out of the hold; its text is the caller's. */
+static struct held take_hold(struct drilldown *d, size_t i)
+{
+	struct held h = d->holds[i];
+	for (size_t k = 0; k < h.wait_count; k++)
+		(*awaited_counter(d, h.waits[k]))--;
+	memmove(&d->holds[i], &d->holds[i + 1], (d->hold_count - i - 1) * sizeof *d->holds);
+	d->hold_count--;
+	d->hold_bytes -= h.length;
+	return h;
+}
+
+/* id is decided: print (selected) or forget (not) what waited for it. */
+static void decide(struct drilldown *d, const char *id, bool selected)
+{
+	if (d->hold_count == 0 || *awaited_counter(d, id) == 0)
+		return;
+	size_t i = 0;
+	while (i < d->hold_count) {
+		struct held *h = &d->holds[i];
+		if (!waits_on(h, id)) {
+			i++;
+			continue;
+		}
+		if (selected) {
+			struct held released = take_hold(d, i);
+			emit(d, released.text, released.length);
+			free(released.text);
+			d->printed_messages++;
+			remember(d, released.id, released.bounce_of, released.bounced_by);
+			decide(d, released.id, true);
+			i = 0;
+			continue;
+		}
+		size_t k = 0;
+		while (strcmp(h->waits[k], id) != 0)
+			k++;
+		(*awaited_counter(d, id))--;
+		memmove(h->waits[k], h->waits[h->wait_count - 1], sizeof h->waits[k]);
+		h->wait_count--;
+		if (h->wait_count > 0) {
+			i++;
+			continue;
+		}
+		struct held dropped = take_hold(d, i);
+		free(dropped.text);
+		decide(d, dropped.id, false);
+		i = 0;
+	}
+}
+
+static void add_wait(struct drilldown *d, struct held *h, struct text id)
+{
+	if (h->wait_count == HOLD_WAITS || id_equals(h->id, id))
+		return;
+	message_id copy;
+	copy_id(copy, id);
+	if (waits_on(h, copy))
+		return;
+	/* undecided: still open in the table, or itself held */
+	if (txn_lookup(d->table, id) == NULL && !is_held(d, id))
+		return;
+	memcpy(h->waits[h->wait_count++], copy, sizeof copy);
+}
+
+/* Hold m back when it names a message that is not decided yet. */
+static bool hold(struct drilldown *d, const struct message *m)
+{
+	if (d->table == NULL)
+		return false;
+	struct held h;
+	memset(&h, 0, sizeof h);
+	memcpy(h.id, m->id, sizeof h.id);
+	memcpy(h.bounce_of, m->bounce_of, sizeof h.bounce_of);
+	memcpy(h.bounced_by, m->bounced_by, sizeof h.bounced_by);
+	add_wait(d, &h, id_text(m->bounce_of));
+	add_wait(d, &h, id_text(m->bounced_by));
+	for (size_t i = 0; i < m->line_count; i++) {
+		const char *line = m->lines[i];
+		size_t length = strlen(line), pos = 0;
+		struct text id;
+		while (next_id(line, length, &pos, &id))
+			add_wait(d, &h, id);
+	}
+	if (h.wait_count == 0)
+		return false;
+	strbuf_reset(&d->block);
+	render_message(d, &d->block, m);
+	if (d->block.len > DRILLDOWN_HOLD_BYTES)
+		return false;
+	while (d->hold_count == DRILLDOWN_HOLD_MAX ||
+	       d->hold_bytes + d->block.len > DRILLDOWN_HOLD_BYTES) {
+		/* the oldest goes: as if what it waits for was not selected */
+		struct held dropped = take_hold(d, 0);
+		free(dropped.text);
+		decide(d, dropped.id, false);
+	}
+	if (d->holds == NULL)
+		d->holds = xcalloc(DRILLDOWN_HOLD_MAX, sizeof *d->holds);
+	h.text = xmemdup(d->block.data, d->block.len);
+	h.length = d->block.len;
+	for (size_t k = 0; k < h.wait_count; k++)
+		(*awaited_counter(d, h.waits[k]))++;
+	d->holds[d->hold_count++] = h;
+	d->hold_bytes += h.length;
+	return true;
+}
+
+/* ---- the sink ---- */
+
+static void print_message(struct drilldown *d, const struct message *m)
+{
+	strbuf_reset(&d->block);
+	render_message(d, &d->block, m);
+	emit(d, d->block.data, d->block.len);
+	d->printed_messages++;
+}
+
+static void on_message(void *state, const struct message *m)
+{
+	struct drilldown *d = state;
+	if (d->options.id_count > 0) {
+		if (is_wanted_id(d, m->id) || is_wanted_id(d, m->bounce_of) ||
+		    is_wanted_id(d, m->bounced_by))
+			print_message(d, m);
+		return;
+	}
+	bool selected = message_matches(d, m) != d->options.invert;
+	if (!selected && d->options.related)
+		selected = is_related(d, m);
+	bool time_ok = queue_time_ok(d, m);
+	if (selected && time_ok)
+		print_message(d, m);
+	if (!d->options.related)
+		return;
+	if (selected) {
+		/* as exigrep: a match names its relatives even when -t hides it */
+		remember(d, m->id, m->bounce_of, m->bounced_by);
+		decide(d, m->id, true);
+	} else if (!(time_ok && hold(d, m))) {
+		decide(d, m->id, false);
+	}
+}
+
+static void on_loose_line(void *state, const struct log_line *line, struct text raw)
+{
+	(void)line;
+	struct drilldown *d = state;
+	bool wanted = d->options.id_count > 0
+		? names_wanted_id(d, raw)
+		: line_matches(d, raw.ptr ? raw.ptr : "", raw.len) != d->options.invert;
+	if (!wanted)
+		return;
+	strbuf_reset(&d->block);
+	render_line(d, &d->block, raw.ptr ? raw.ptr : "", raw.len);
+	emit(d, d->block.data, d->block.len);
+	d->printed_lines++;
+}
+
+static int on_finish(void *state, const struct txn_summary *summary)
+{
+	(void)summary;
+	struct drilldown *d = state;
+	/* every open message has been handed over: nothing left to wait for */
+	while (d->hold_count > 0)
+		free(take_hold(d, 0).text);
+	if (fflush(d->out) != 0 || ferror(d->out))
+		msg_fatal("write error on standard output");
+	if (d->match_errors)
+		msg_warn("%llu lines hit the pattern's match limit and were taken as not matching",
+		         (unsigned long long)d->match_errors);
+	/* grep's convention: 0 something was selected, 1 nothing was */
+	return d->printed_messages + d->printed_lines > 0 ? 0 : 1;
+}
+
+struct record_sink drilldown_sink(struct drilldown *drilldown)
+{
+	return (struct record_sink){
+		.state = drilldown,
+		.message = on_message,
+		.event = NULL,
+		.loose_line = on_loose_line,
+		.finish = on_finish,
+	};
+}
+
+void drilldown_watch_table(struct drilldown *drilldown, const struct txn_table *table)
+{
+	drilldown->table = table;
+}
+
+/* ---- life cycle ---- */
+
+static bool compile(struct drilldown *d, char *error, size_t error_size)
+{
+	uint32_t flags = 0;
+	if (d->options.literal)
+		flags |= PCRE2_LITERAL;
+	if (!d->options.case_sensitive)
+		flags |= PCRE2_CASELESS;
+	const char *pattern = d->options.pattern ? d->options.pattern : "";
+	int code;
+	PCRE2_SIZE offset;
+	d->pattern = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &code,
+	                           &offset, NULL);
+	if (d->pattern == NULL) {
+		PCRE2_UCHAR reason[256];
+		if (pcre2_get_error_message(code, reason, sizeof reason) < 0)
+			strcpy((char *)reason, "unknown error");
+		snprintf(error, error_size, "bad pattern at offset %zu: %s", (size_t)offset,
+		         (const char *)reason);
+		return false;
+	}
+	/* JIT is an optimisation: without it (no JIT support) the
+	 * interpreter runs the same pattern */
+	pcre2_jit_compile(d->pattern, PCRE2_JIT_COMPLETE);
+	d->match = pcre2_match_data_create(1, NULL);
+	d->context = pcre2_match_context_create(NULL);
+	if (d->match == NULL || d->context == NULL)
+		msg_fatal("out of memory");
+	pcre2_set_match_limit(d->context, MATCH_LIMIT);
+	pcre2_set_depth_limit(d->context, DEPTH_LIMIT);
+	d->jit_stack = pcre2_jit_stack_create(32 * 1024, JIT_STACK_MAX, NULL);
+	if (d->jit_stack)
+		pcre2_jit_stack_assign(d->context, NULL, d->jit_stack);
+	return true;
+}
+
+struct drilldown *drilldown_new(const struct drilldown_options *options, char *error,
+                                size_t error_size)
+{
+	struct drilldown *d = xcalloc(1, sizeof *d);
+	d->options = *options;
+	d->out = options->out ? options->out : stdout;
+	strbuf_init(&d->block);
+	if (options->id_count == 0 && !compile(d, error, error_size)) {
+		drilldown_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void drilldown_free(struct drilldown *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->hold_count; i++)
+		free(d->holds[i].text);
+	free(d->holds);
+	related_free(&d->related);
+	strbuf_release(&d->block);
+	pcre2_jit_stack_free(d->jit_stack);
+	pcre2_match_context_free(d->context);
+	pcre2_match_data_free(d->match);
+	pcre2_code_free(d->pattern);
+	free(d);
+}

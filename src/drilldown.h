@@ -1,0 +1,74 @@
+/*
+ * drilldown: the record sink of `eximexplain grep` and `eximexplain show`.
+ * exigrep's meaning (exim-tools.md section 1): a message is selected when
+ * any of its lines matches the pattern (with invert: when none does), and
+ * then every line of it is printed, in input order, followed by a short
+ * outcome per recipient and a blank line. Lines that belong to no message
+ * are printed on their own, at once, when they match (invert: when they
+ * don't). show selects messages by ID instead, with their bounce and the
+ * message a bounce returns.
+ *
+ * The table must keep lines (txn_options.keep_lines), or there is nothing
+ * to print but the outcomes.
+ *
+ * Related messages (-M): a message is also selected when it is the bounce
+ * of a selected message or the message a selected bounce returns, or when
+ * one of its lines names a selected message's ID (exigrep's rule: e.g.
+ * "R=ID" or a remote "250 OK id=ID"). Records come out of the table when
+ * they complete, and a bounce often completes before its parent; with the
+ * table watched (drilldown_watch_table), a message that names an ID still
+ * open in the table is held back until that message is decided, then
+ * printed after it or dropped. Memory for this is bounded: the selected
+ * IDs remembered (DRILLDOWN_RELATED_MAX, oldest forgotten first) and the
+ * messages held (DRILLDOWN_HOLD_MAX, or DRILLDOWN_HOLD_BYTES of output;
+ * the oldest is dropped first), so a pattern that matches everything
+ * cannot make memory grow with the input.
+ *
+ * Ownership: the options' strings and the ID array are borrowed and must
+ * outlive the drilldown; out is not closed.
+ */
+#ifndef EXIMEXPLAIN_DRILLDOWN_H
+#define EXIMEXPLAIN_DRILLDOWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "txn.h"
+
+#define DRILLDOWN_RELATED_MAX 16384          /* selected IDs remembered for -M */
+#define DRILLDOWN_HOLD_MAX 256               /* messages held back for -M */
+#define DRILLDOWN_HOLD_BYTES (4u << 20)      /* their rendered output, at most */
+
+struct drilldown_options {
+	const char *pattern;   /* grep mode; ignored when id_count > 0 */
+	bool literal;          /* -l: the pattern is a fixed string */
+	bool case_sensitive;   /* -I; the default is caseless, as exigrep */
+	bool invert;           /* -v */
+	bool related;          /* -M */
+	int64_t min_queue_seconds; /* -t SECS: queue time >= SECS; -1: no -t */
+	const char *const *ids;    /* show mode when id_count > 0 */
+	size_t id_count;
+	bool color;            /* highlight matches and outcomes */
+	FILE *out;             /* NULL: stdout */
+};
+
+struct drilldown;
+
+/* NULL and a one-line message in error (e.g. the regex error and its
+ * offset) when the pattern does not compile. */
+struct drilldown *drilldown_new(const struct drilldown_options *options, char *error,
+                                size_t error_size);
+void drilldown_free(struct drilldown *drilldown);
+
+/* finish() returns EXIT_FOUND_NOTHING (0) when anything was printed,
+ * EXIT_FOUND_FAILURES (1) when nothing was selected, as grep does. */
+struct record_sink drilldown_sink(struct drilldown *drilldown);
+
+/* Optional, for -M: let the sink ask whether a message is still open, so
+ * a bounce that completes before its parent is still shown with it. Call
+ * after txn_new with the table that feeds this sink. */
+void drilldown_watch_table(struct drilldown *drilldown, const struct txn_table *table);
+
+#endif

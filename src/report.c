@@ -1,0 +1,1471 @@
+/*
+ * report: the failure report (report.h). Records are folded into bounded
+ * aggregates as they arrive and the page is written once, at finish.
+ *
+ * What it must never do: keep a message after its sink call returns (it
+ * copies counts, three IDs and a shortened sample line per group, nothing
+ * per message), grow without bound on hostile input (group and top-k
+ * caps), or write a byte from the log without strbuf_append_escaped.
+ * Colour codes are the only control bytes it writes, and only when asked.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "msg.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+/* Display budgets, in columns, of the texts shortened at capture time. */
+#define LABEL_INDENT 3
+#define VALUE_COLUMN 13
+#define VALUE_WIDTH (REPORT_WIDTH - VALUE_COLUMN)
+#define SAMPLE_LINES 4
+#define SAMPLE_RAGGED 12 /* columns a sample line may give up to break at a space */
+#define DETAIL_LINES 2
+#define DETAIL_COLUMN (LABEL_INDENT + 3)
+#define DETAIL_WIDTH (REPORT_WIDTH - DETAIL_COLUMN)
+#define REASON_LINES 3
+#define WORDS (VALUE_WIDTH * 2 / 3) /* ragged margin of ordinary text */
+#define TOP_SHOWN 5
+#define TOP_NAME_MAX 100
+#define EVENT_IPS_SHOWN 10
+#define PENDING_RECIPIENTS_MAX 10
+#define EXAMPLES_MAX 3
+
+static const char COLOR_BOLD[] = "\033[1m";
+static const char COLOR_RED[] = "\033[31m";
+static const char COLOR_YELLOW[] = "\033[33m";
+static const char COLOR_RESET[] = "\033[0m";
+
+/* ---- columns, escaping, shortening ---- */
+
+/* Columns of UTF-8 text: one per character (continuation bytes are free).
+ * Escaped text holds no control bytes, so this is what a terminal shows. */
+static size_t columns(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return c;
+}
+
+/* Bytes of s that fill at most max_columns, never ending inside a UTF-8
+ * character. */
+static size_t bytes_for_columns(const char *s, size_t n, size_t max_columns)
+{
+	size_t c = 0, i = 0;
+	while (i < n) {
+		if (((unsigned char)s[i] & 0xC0) != 0x80) {
+			if (c == max_columns)
+				break;
+			c++;
+		}
+		i++;
+	}
+	return i;
+}
+
+/* Length of the escape strbuf_append_escaped wrote at p (\033 or \n),
+ * 0 when p starts none. A raw backslash from the log looks the
+ * same; treating it as an escape only moves a cut by a few columns. */
+static size_t escape_length(const char *s, size_t n, size_t p)
+{
+	if (s[p] != '\\' || p + 1 >= n)
+		return 0;
+	return s[p + 1] >= '0' && s[p + 1] <= '7' ? 4 : 2;
+}
+
+/* A cut at byte `at` (the head is [0, at)) must not split an escape:
+ * move it back to the backslash. */
+static size_t avoid_split_escape(const char *s, size_t n, size_t at)
+{
+	for (size_t back = 1; back <= 3 && back < at; back++)
+		if (escape_length(s, n, at - back) > back)
+			return at - back;
+	return at;
+}
+
+/* The same for the start of a tail: move it forward past the rest of an
+ * escape and past UTF-8 continuation bytes. */
+static size_t tail_start(const char *s, size_t n, size_t at)
+{
+	while (at < n && ((unsigned char)s[at] & 0xC0) == 0x80)
+		at++;
+	for (size_t back = 1; back <= 3 && back <= at; back++) {
+		size_t length = escape_length(s, n, at - back);
+		if (length > back)
+			return at - back + length < n ? at - back + length : n;
+	}
+	return at;
+}
+
+/* Escape raw log bytes and, when they need more than max_columns, keep the
+ * head (two fifths: time, ID, address) and the tail (the rest: a log
+ * line's tail holds the reply) around " [...] ". */
+static void append_shortened(struct strbuf *out, struct text raw, size_t max_columns)
+{
+	static const char gap[] = " [...] ";
+	if (max_columns < 2 * sizeof gap)
+		max_columns = 2 * sizeof gap; /* callers ask for 28 and more */
+	struct strbuf escaped = STRBUF_INIT;
+	strbuf_append_escaped(&escaped, raw);
+	const char *s = escaped.data ? escaped.data : "";
+	size_t n = escaped.len;
+	if (columns(s, n) <= max_columns) {
+		strbuf_append(out, s, n);
+	} else {
+		size_t room = max_columns - (sizeof gap - 1);
+		size_t head = avoid_split_escape(s, n, bytes_for_columns(s, n, room * 2 / 5));
+		size_t tail_columns = room - columns(s, head);
+		size_t total = columns(s, n);
+		size_t skip = bytes_for_columns(s, n, total - tail_columns);
+		skip = tail_start(s, n, skip);
+		while (head > 0 && s[head - 1] == ' ')
+			head--;
+		while (skip < n && s[skip] == ' ')
+			skip++;
+		strbuf_append(out, s, head);
+		strbuf_append(out, gap, sizeof gap - 1);
+		strbuf_append(out, s + skip, n - skip);
+	}
+	strbuf_release(&escaped);
+}
+
+/*
+ * Where a line of at most `avail` columns ends in escaped text s: the
+ * bytes it takes, and in *skip the spaces after them that no line shows.
+ * It breaks at the last space that leaves it at most `ragged` columns
+ * short, else after the last of . / - = , ; : @ in that stretch, else
+ * anywhere between characters and escapes.
+ */
+static size_t line_break(const char *s, size_t n, size_t avail, size_t ragged, size_t *skip)
+{
+	*skip = 0;
+	if (columns(s, n) <= avail)
+		return n;
+	size_t cut = bytes_for_columns(s, n, avail);
+	size_t floor = cut > ragged ? cut - ragged : 0;
+	size_t space = 0, after_mark = 0;
+	for (size_t i = cut; i > floor && !space; i--) {
+		if (s[i] == ' ')
+			space = i;
+		else if (!after_mark && strchr("./-=,;:@", s[i - 1]))
+			after_mark = i;
+	}
+	size_t take = space ? space : after_mark ? after_mark : avoid_split_escape(s, n, cut);
+	while (take + *skip < n && s[take + *skip] == ' ')
+		(*skip)++;
+	return take;
+}
+
+/* Lines escaped text s needs: the first `first` columns wide, the rest
+ * `avail`. */
+static size_t wrapped_lines(const char *s, size_t n, size_t first, size_t avail, size_t ragged)
+{
+	size_t lines = 0;
+	for (size_t width = first; n > 0; width = avail) {
+		size_t skip, take = line_break(s, n, width, ragged, &skip);
+		s += take + skip;
+		n -= take + skip;
+		lines++;
+	}
+	return lines;
+}
+
+/* Raw log text escaped for a field of `lines` lines `avail` columns wide:
+ * whole when it fits, else shortened in the middle so that it does (each
+ * line loses at most ragged + 3 columns to breaking). */
+static char *fitted_copy(struct text raw, size_t lines, size_t avail, size_t ragged)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_append_escaped(&sb, raw);
+	if (sb.len && wrapped_lines(sb.data, sb.len, avail, avail, ragged) > lines) {
+		strbuf_reset(&sb);
+		append_shortened(&sb, raw, lines * (avail - ragged - 3));
+	}
+	return sb.data ? sb.data : xstrdup("");
+}
+
+/* ---- cause keys ---- */
+
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_delimiter(unsigned char c)
+{
+	return strchr("()[]<>,;=\"", c) != NULL && c != '\0';
+}
+
+static bool is_newline_escape(const char *s, size_t n, size_t i)
+{
+	return s[i] == '\\' && i + 1 < n && s[i + 1] == 'n';
+}
+
+static bool looks_numeric(struct text t)
+{
+	size_t digits = 0, colons = 0;
+	bool hex_letters = false;
+	for (size_t i = 0; i < t.len; i++) {
+		unsigned char c = (unsigned char)t.ptr[i];
+		if (is_digit(c))
+			digits++;
+		else if (c == ':')
+			colons++;
+		else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+			hex_letters = true;
+		else if (c != '.' && c != ',' && !(i == 0 && (c == '-' || c == '+')))
+			return false;
+	}
+	/* hex letters only in an IPv6 address (two colons or more) */
+	return digits > 0 && (!hex_letters || colons >= 2);
+}
+
+static bool looks_like_host(struct text t)
+{
+	size_t dots = 0, label = 0;
+	bool label_alpha = true;
+	if (t.len < 4 || t.ptr[0] == '.' || t.ptr[0] == '-')
+		return false;
+	for (size_t i = 0; i < t.len; i++) {
+		unsigned char c = (unsigned char)t.ptr[i];
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			dots++;
+			label = 0;
+			label_alpha = true;
+		} else if (is_alnum(c) || c == '-') {
+			label++;
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+				label_alpha = false;
+		} else {
+			return false;
+		}
+	}
+	return dots > 0 && label >= 2 && label_alpha;
+}
+
+static void append_token(struct strbuf *out, struct text t)
+{
+	const char *at = t.len > 2 ? memchr(t.ptr + 1, '@', t.len - 2) : NULL;
+	if (at) {
+		strbuf_append_str(out, "...@...");
+	} else if (t.len > 1 && t.ptr[0] == '/') {
+		strbuf_append_str(out, "/...");
+	} else if (lexer_is_message_id(t.ptr, t.len)) {
+		strbuf_append_str(out, "...");
+	} else if (looks_numeric(t)) {
+		if (t.ptr[0] == '-' || t.ptr[0] == '+')
+			strbuf_append_char(out, t.ptr[0]);
+		strbuf_append_char(out, 'N');
+	} else if (looks_like_host(t)) {
+		strbuf_append_str(out, "...");
+	} else {
+		for (size_t i = 0; i < t.len; i++) {
+			if (!is_digit((unsigned char)t.ptr[i])) {
+				strbuf_append_char(out, t.ptr[i]);
+				continue;
+			}
+			strbuf_append_char(out, 'N');
+			while (i + 1 < t.len && is_digit((unsigned char)t.ptr[i + 1]))
+				i++;
+		}
+	}
+}
+
+/* A quote opens a quoted string only after a non-word byte, and the string
+ * ends at the same quote followed by a non-word byte: "can't" is a word. */
+static size_t closing_quote(const char *s, size_t n, size_t open)
+{
+	char q = s[open];
+	if (open > 0 && is_alnum((unsigned char)s[open - 1]))
+		return 0;
+	for (size_t j = open + 1; j < n; j++)
+		if (s[j] == q && (j + 1 == n || !is_alnum((unsigned char)s[j + 1])))
+			return j;
+	return 0;
+}
+
+void report_normalise_error(struct text error, struct strbuf *out)
+{
+	const char *s = error.ptr;
+	size_t n = error.len;
+	size_t start = out->len;
+	bool space_pending = false;
+	for (size_t i = 0; i < n && out->len - start <= REPORT_KEY_MAX;) {
+		unsigned char c = (unsigned char)s[i];
+		if (is_space(c) || is_newline_escape(s, n, i)) {
+			space_pending = out->len > start;
+			i += c == '\\' ? 2 : 1;
+			continue;
+		}
+		if (space_pending)
+			strbuf_append_char(out, ' ');
+		space_pending = false;
+		if (c == '\'' || c == '"') {
+			size_t close = closing_quote(s, n, i);
+			if (close) {
+				strbuf_append_char(out, (char)c);
+				strbuf_append_str(out, "...");
+				strbuf_append_char(out, (char)c);
+				i = close + 1;
+				continue;
+			}
+		}
+		if (c == '<') {
+			const char *gt = memchr(s + i, '>', n - i);
+			size_t close = gt ? (size_t)(gt - s) : 0;
+			if (close > i + 1 && !memchr(s + i, ' ', close - i)) {
+				strbuf_append_str(out, "<...>");
+				i = close + 1;
+				continue;
+			}
+		}
+		if (is_delimiter(c) || c == '\'') {
+			strbuf_append_char(out, (char)c);
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < n && !is_space((unsigned char)s[j]) && !is_delimiter((unsigned char)s[j]) &&
+		       !is_newline_escape(s, n, j))
+			j++;
+		size_t end = j;
+		while (end > i && strchr(".:,!?'", s[end - 1]))
+			end--;
+		if (end > i)
+			append_token(out, text_make(s + i, end - i));
+		strbuf_append(out, s + end, j - end);
+		i = j;
+	}
+	if (out->len - start > REPORT_KEY_MAX) {
+		size_t keep = start + REPORT_KEY_MAX - 3; /* on a character boundary */
+		while (keep > start && ((unsigned char)out->data[keep] & 0xC0) == 0x80)
+			keep--;
+		out->len = keep;
+		strbuf_append_str(out, "...");
+	}
+}
+
+/* ---- bounded top-k (Space-Saving, Metwally et al. 2005) ---- */
+
+struct top_slot {
+	uint64_t count;
+	uint64_t error; /* over-count inherited from the evicted slot */
+	char name[TOP_NAME_MAX + 1];
+};
+
+struct top {
+	struct top_slot *slots; /* grows 4, 8, 16 up to REPORT_TOP_SLOTS */
+	size_t used, capacity;
+	bool evicted;           /* counts may be over-estimates */
+};
+
+static void top_add(struct top *top, struct text name)
+{
+	if (name.len > TOP_NAME_MAX) {
+		name.len = TOP_NAME_MAX; /* on a character boundary */
+		while (name.len > 0 && ((unsigned char)name.ptr[name.len] & 0xC0) == 0x80)
+			name.len--;
+	}
+	size_t min = 0;
+	for (size_t i = 0; i < top->used; i++) {
+		struct top_slot *slot = &top->slots[i];
+		if (text_equals(name, slot->name)) {
+			slot->count++;
+			return;
+		}
+		if (slot->count < top->slots[min].count)
+			min = i;
+	}
+	struct top_slot *slot;
+	if (top->used == top->capacity && top->capacity < REPORT_TOP_SLOTS) {
+		top->capacity = top->capacity ? top->capacity * 2 : 4;
+		if (top->capacity > REPORT_TOP_SLOTS)
+			top->capacity = REPORT_TOP_SLOTS;
+		top->slots = xreallocarray(top->slots, top->capacity, sizeof *top->slots);
+	}
+	if (top->used < top->capacity) {
+		slot = &top->slots[top->used++];
+		slot->count = 1;
+		slot->error = 0;
+	} else {
+		slot = &top->slots[min];
+		slot->error = slot->count;
+		slot->count++;
+		top->evicted = true;
+	}
+	memcpy(slot->name, name.ptr, name.len);
+	slot->name[name.len] = '\0';
+}
+
+static int by_count_then_name(const void *a, const void *b)
+{
+	const struct top_slot *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* ---- problem groups ---- */
+
+enum outcome { OUTCOME_FAILED, OUTCOME_DEFERRED, OUTCOME_DISCARDED, OUTCOME_FROZEN, OUTCOME_COUNT };
+
+static const char *const outcome_names[OUTCOME_COUNT] = {
+	"FAILED", "DEFERRED", "DISCARDED", "FROZEN",
+};
+
+/* What became of a deferred recipient in the end. */
+enum later { LATER_DELIVERED, LATER_FAILED, LATER_QUEUED, LATER_OTHER, LATER_COUNT };
+
+struct group {
+	enum outcome outcome;
+	char *key;
+	uint64_t recipients;      /* frozen: messages */
+	uint64_t messages;
+	uint64_t later[LATER_COUNT];
+	uint64_t last_serial;     /* the message that counted last, so each counts once */
+	int64_t first_time, last_time;
+	struct top domains, senders;
+	char examples[EXAMPLES_MAX][MESSAGE_ID_MAX + 1];
+	size_t example_count;
+	char *sample;             /* escaped and shortened */
+};
+
+struct pending_recipient {
+	enum recipient_status status;
+	unsigned attempts;
+	char *address; /* escaped */
+	char *reason;  /* escaped and shortened; "" when none */
+};
+
+struct pending {
+	char id[MESSAGE_ID_MAX + 1];
+	bool arrival_seen, frozen;
+	int64_t since;
+	char *sender;  /* escaped */
+	char *subject; /* escaped and shortened */
+	struct pending_recipient *recipients;
+	size_t recipient_count, recipients_left_out;
+};
+
+/* ---- event groups ---- */
+
+/* Event categories are line kinds, plus relay attempts split out of
+ * rejected RCPT by their text. */
+#define CATEGORY_RELAY LINE_KIND_COUNT
+#define CATEGORY_COUNT (LINE_KIND_COUNT + 1)
+
+struct event_group {
+	unsigned category;
+	char *ip;
+	uint64_t count;
+	int64_t first_time, last_time;
+	char *host;   /* escaped and shortened */
+	char *detail; /* escaped and shortened */
+};
+
+/* An open-addressing index (linear probing) over a vector of groups: the
+ * owner compares keys, the index keeps each group's hash so it can grow
+ * without looking at the groups. */
+struct index_slot {
+	uint64_t hash;
+	uint32_t group; /* group number + 1; 0 is empty */
+};
+
+struct index {
+	struct index_slot *slots;
+	size_t capacity; /* power of two, at least twice the groups */
+};
+
+struct report {
+	struct report_options options;
+	FILE *out;
+	uint64_t serial;
+
+	struct group *groups;
+	size_t group_count, group_capacity;
+	struct index group_index;
+	uint64_t problem_recipients, problem_messages;
+
+	struct event_group *events;
+	size_t event_count, event_capacity;
+	struct index event_index;
+	uint64_t event_total;
+
+	struct pending *pending;
+	size_t pending_count;
+	uint64_t pending_total;
+
+	struct strbuf key, scratch, line;
+	bool one_day;  /* the input covers one local day: times without dates */
+	int64_t day_start;
+};
+
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211u;
+	}
+	return h;
+}
+
+static void index_grow(struct index *index)
+{
+	struct index_slot *old = index->slots;
+	size_t old_capacity = index->capacity;
+	index->capacity = old_capacity ? old_capacity * 2 : 64;
+	index->slots = xcalloc(index->capacity, sizeof *index->slots);
+	for (size_t k = 0; k < old_capacity; k++) {
+		if (old[k].group == 0)
+			continue;
+		size_t i = (size_t)old[k].hash & (index->capacity - 1);
+		while (index->slots[i].group)
+			i = (i + 1) & (index->capacity - 1);
+		index->slots[i] = old[k];
+	}
+	free(old);
+}
+
+/* Record group number `number` (1-based) at the empty slot i; grow when
+ * half full. */
+static void index_insert(struct index *index, size_t i, uint64_t hash, size_t number)
+{
+	index->slots[i].hash = hash;
+	index->slots[i].group = (uint32_t)number;
+	if (number * 2 > index->capacity)
+		index_grow(index);
+}
+
+static int64_t min_time(int64_t a, int64_t b)
+{
+	return a == 0 ? b : (b == 0 || b > a ? a : b);
+}
+
+static int64_t max_time(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* The group for (outcome, key), created when new; the "other" bucket of
+ * the outcome once REPORT_GROUPS_MAX groups exist. */
+static struct group *group_for(struct report *r, enum outcome outcome, const char *key,
+                               size_t key_length)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		uint64_t h = hash_bytes(1469598103934665603u + (uint64_t)outcome, key, key_length);
+		size_t mask = r->group_index.capacity - 1;
+		size_t i = (size_t)h & mask;
+		for (; r->group_index.slots[i].group; i = (i + 1) & mask) {
+			if (r->group_index.slots[i].hash != h)
+				continue;
+			struct group *g = &r->groups[r->group_index.slots[i].group - 1];
+			if (g->outcome == outcome && strlen(g->key) == key_length &&
+			    memcmp(g->key, key, key_length) == 0)
+				return g;
+		}
+		if (r->group_count >= REPORT_GROUPS_MAX && attempt == 0) {
+			key = "(other causes: too many distinct groups)";
+			key_length = strlen(key);
+			continue;
+		}
+		if (r->group_count == r->group_capacity) {
+			r->group_capacity = r->group_capacity ? r->group_capacity * 2 : 32;
+			r->groups = xreallocarray(r->groups, r->group_capacity, sizeof *r->groups);
+		}
+		struct group *g = &r->groups[r->group_count++];
+		memset(g, 0, sizeof *g);
+		g->outcome = outcome;
+		g->key = xmemdup(key, key_length);
+		g->last_serial = (uint64_t)-1;
+		index_insert(&r->group_index, i, h, r->group_count);
+		return g;
+	}
+	return NULL; /* not reached: the other bucket is always found or made */
+}
+
+/* "550 5.1.1 after RCPT TO", else the normalised error, into r->key. */
+static void cause_key(struct report *r, const struct smtp_reply *smtp, const char *error)
+{
+	strbuf_reset(&r->key);
+	if (smtp->code) {
+		strbuf_printf(&r->key, "%d", smtp->code);
+		if (smtp->status[0])
+			strbuf_printf(&r->key, " %s", smtp->status);
+		if (strcmp(smtp->stage, "connect") == 0)
+			strbuf_append_str(&r->key, " at connect");
+		else if (smtp->stage[0])
+			strbuf_printf(&r->key, " after %s", smtp->stage);
+		return;
+	}
+	report_normalise_error(text_make(error, strlen(error)), &r->key);
+	if (r->key.len == 0)
+		strbuf_append_str(&r->key, "(no reason logged)");
+}
+
+/* Discards: by router and transport, else by what the line says. */
+static void discard_key(struct report *r, const struct recipient *rcpt)
+{
+	strbuf_reset(&r->key);
+	if (rcpt->router[0])
+		strbuf_printf(&r->key, "R=%s", rcpt->router);
+	if (rcpt->transport[0])
+		strbuf_printf(&r->key, "%sT=%s", r->key.len ? " " : "", rcpt->transport);
+	if (strcmp(rcpt->address, ":blackhole:") == 0)
+		strbuf_printf(&r->key, "%s:blackhole:", r->key.len ? " " : "");
+	if (r->key.len)
+		return;
+	/* "=> blackhole (DATA ACL discarded recipients): reason" */
+	struct text line = text_make(rcpt->line, strlen(rcpt->line));
+	long arrow = text_find(line, "=> ");
+	if (arrow >= 0) {
+		struct text rest = text_skip(line, (size_t)arrow + 3);
+		long colon = text_find(rest, ": ");
+		if (colon >= 0)
+			rest.len = (size_t)colon;
+		report_normalise_error(rest, &r->key);
+	}
+	if (r->key.len == 0)
+		report_normalise_error(text_make(rcpt->address, strlen(rcpt->address)), &r->key);
+}
+
+static struct text domain_of(const struct recipient *rcpt)
+{
+	const char *candidates[] = { rcpt->address, rcpt->original };
+	for (size_t k = 0; k < 2; k++) {
+		const char *at = strrchr(candidates[k], '@');
+		if (at && at[1])
+			return text_make(at + 1, strlen(at + 1));
+	}
+	return TEXT_LITERAL("(local)");
+}
+
+static struct text sender_of(const struct message *m)
+{
+	if (!m->arrival.seen)
+		return TEXT_LITERAL("(arrived before the input)");
+	if (m->arrival.sender[0] == '\0')
+		return TEXT_LITERAL("<>");
+	return text_make(m->arrival.sender, strlen(m->arrival.sender));
+}
+
+static void add_domain(struct report *r, struct group *g, struct text domain)
+{
+	strbuf_reset(&r->scratch);
+	for (size_t i = 0; i < domain.len; i++) {
+		char c = domain.ptr[i];
+		strbuf_append_char(&r->scratch, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
+	}
+	top_add(&g->domains, strbuf_text(&r->scratch));
+}
+
+static void set_sample(struct group *g, const char *line)
+{
+	if (g->sample || line[0] == '\0')
+		return;
+	g->sample = fitted_copy(text_make(line, strlen(line)), SAMPLE_LINES, VALUE_WIDTH,
+	                        SAMPLE_RAGGED);
+}
+
+static void count_in_group(struct report *r, struct group *g, const struct message *m,
+                           int64_t first, int64_t last, const char *line)
+{
+	g->recipients++;
+	r->problem_recipients++;
+	if (g->last_serial != r->serial) {
+		g->last_serial = r->serial;
+		g->messages++;
+		top_add(&g->senders, sender_of(m));
+		if (g->example_count < EXAMPLES_MAX)
+			memcpy(g->examples[g->example_count++], m->id, sizeof m->id);
+	}
+	g->first_time = min_time(g->first_time, first);
+	g->last_time = max_time(g->last_time, last);
+	set_sample(g, line);
+}
+
+static enum later later_of(enum recipient_status status)
+{
+	switch (status) {
+	case RCPT_DELIVERED: return LATER_DELIVERED;
+	case RCPT_FAILED: return LATER_FAILED;
+	case RCPT_DEFERRED: case RCPT_PENDING: return LATER_QUEUED;
+	default: return LATER_OTHER;
+	}
+}
+
+static void fold_recipient(struct report *r, const struct message *m, const struct recipient *rcpt)
+{
+	struct group *g;
+	int64_t first = rcpt->first_time ? rcpt->first_time : m->first_time;
+	int64_t when = rcpt->last_time ? rcpt->last_time : m->last_time;
+	if (rcpt->deferrals || rcpt->status == RCPT_DEFERRED) {
+		cause_key(r, &rcpt->defer_smtp, rcpt->defer_error);
+		g = group_for(r, OUTCOME_DEFERRED, r->key.data, r->key.len);
+		g->later[later_of(rcpt->status)]++;
+		add_domain(r, g, domain_of(rcpt));
+		count_in_group(r, g, m, first, when, rcpt->defer_line);
+	}
+	if (rcpt->status == RCPT_FAILED) {
+		cause_key(r, &rcpt->smtp, rcpt->error);
+		g = group_for(r, OUTCOME_FAILED, r->key.data, r->key.len);
+	} else if (rcpt->status == RCPT_DISCARDED) {
+		discard_key(r, rcpt);
+		g = group_for(r, OUTCOME_DISCARDED, r->key.data, r->key.len);
+	} else {
+		return;
+	}
+	add_domain(r, g, domain_of(rcpt));
+	count_in_group(r, g, m, when, when, rcpt->line);
+}
+
+static void fold_frozen(struct report *r, const struct message *m)
+{
+	struct group *g = group_for(r, OUTCOME_FROZEN, "frozen", 6);
+	g->recipients++; /* counts messages */
+	g->messages++;
+	g->last_serial = r->serial;
+	for (size_t i = 0; i < m->recipient_count; i++)
+		add_domain(r, g, domain_of(&m->recipients[i]));
+	top_add(&g->senders, sender_of(m));
+	if (g->example_count < EXAMPLES_MAX)
+		memcpy(g->examples[g->example_count++], m->id, sizeof m->id);
+	g->first_time = min_time(g->first_time, m->first_time);
+	g->last_time = max_time(g->last_time, m->last_time);
+	for (size_t i = 0; i < m->recipient_count && g->sample == NULL; i++)
+		set_sample(g, m->recipients[i].line);
+}
+
+static char *escaped_copy(struct text t, size_t max_columns)
+{
+	struct strbuf sb = STRBUF_INIT;
+	append_shortened(&sb, t, max_columns);
+	return sb.data ? sb.data : xstrdup("");
+}
+
+static void keep_pending(struct report *r, const struct message *m)
+{
+	r->pending_total++;
+	if (r->pending_count >= REPORT_PENDING_MAX)
+		return;
+	if (r->pending == NULL)
+		r->pending = xcalloc(REPORT_PENDING_MAX, sizeof *r->pending);
+	struct pending *p = &r->pending[r->pending_count++];
+	memcpy(p->id, m->id, sizeof p->id);
+	p->arrival_seen = m->arrival.seen;
+	p->frozen = m->frozen;
+	p->since = m->arrival.seen ? m->arrival.time : m->first_time;
+	p->sender = escaped_copy(sender_of(m), VALUE_WIDTH);
+	p->subject = escaped_copy(text_make(m->arrival.subject, strlen(m->arrival.subject)),
+	                          VALUE_WIDTH);
+	size_t n = m->recipient_count < PENDING_RECIPIENTS_MAX ? m->recipient_count
+	                                                       : PENDING_RECIPIENTS_MAX;
+	p->recipient_count = n;
+	p->recipients_left_out = m->recipient_count - n;
+	p->recipients = xcalloc(n ? n : 1, sizeof *p->recipients);
+	for (size_t i = 0; i < n; i++) {
+		const struct recipient *rcpt = &m->recipients[i];
+		struct pending_recipient *pr = &p->recipients[i];
+		pr->status = rcpt->status;
+		pr->attempts = rcpt->attempts;
+		pr->address = escaped_copy(text_make(rcpt->address, strlen(rcpt->address)),
+		                           VALUE_WIDTH);
+		const char *reason = rcpt->error[0] ? rcpt->error : rcpt->smtp.text;
+		if (rcpt->status == RCPT_DELIVERED || rcpt->status == RCPT_DISCARDED)
+			reason = "";
+		pr->reason = fitted_copy(text_make(reason, strlen(reason)), REASON_LINES,
+		                         VALUE_WIDTH, SAMPLE_RAGGED);
+	}
+}
+
+static void on_message(void *state, const struct message *m)
+{
+	struct report *r = state;
+	if (m->state == TXN_REJECTED)
+		return; /* refused after DATA: its event tells it */
+	r->serial++;
+	uint64_t before = r->problem_recipients;
+	for (size_t i = 0; i < m->recipient_count; i++)
+		fold_recipient(r, m, &m->recipients[i]);
+	if (m->frozen)
+		fold_frozen(r, m);
+	if (r->problem_recipients != before || m->frozen)
+		r->problem_messages++;
+	if (m->state == TXN_OPEN)
+		keep_pending(r, m);
+}
+
+/* ---- events ---- */
+
+static bool contains_ignoring_case(struct text t, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = 0; i + n <= t.len; i++) {
+		size_t k = 0;
+		while (k < n) {
+			char c = t.ptr[i + k];
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != needle[k])
+				break;
+			k++;
+		}
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+/* Until the rule table: the texts Exim and common ACLs use for relaying. */
+static bool is_relay_attempt(const struct event *e)
+{
+	return e->kind == LK_REJECTED_RCPT &&
+	       (contains_ignoring_case(e->detail, "relay not permitted") ||
+	        contains_ignoring_case(e->detail, "relaying denied") ||
+	        contains_ignoring_case(e->detail, "relay access denied"));
+}
+
+static const char *category_label(unsigned category)
+{
+	switch (category) {
+	case CATEGORY_RELAY: return "relay attempts";
+	case LK_AUTH_FAILED: return "authentication failures";
+	case LK_REJECTED_CONNECT: return "connections rejected";
+	case LK_REJECTED_HELO: return "HELO/EHLO rejected";
+	case LK_REJECTED_MAIL: return "MAIL FROM rejected";
+	case LK_REJECTED_RCPT: return "RCPT TO rejected";
+	case LK_REJECTED_DATA: return "rejected at or after DATA";
+	case LK_REJECTED_OTHER: return "other SMTP commands rejected";
+	case LK_ACL_DISCARD: return "recipients discarded by an ACL";
+	case LK_SENDER_VERIFY: return "sender verification failed";
+	case LK_CONNECTION_REFUSED: return "connections refused";
+	case LK_CONNECTION_DROPPED: return "connections dropped";
+	case LK_TLS_ERROR: return "TLS errors";
+	case LK_PROTOCOL_ERROR: return "SMTP protocol errors";
+	case LK_SYNC_ERROR: return "SMTP synchronization errors";
+	default: return line_kind_name((enum line_kind)category);
+	}
+}
+
+static const char *category_name(unsigned category)
+{
+	return category == CATEGORY_RELAY ? "relay_denied" : line_kind_name((enum line_kind)category);
+}
+
+static struct event_group *event_group_for(struct report *r, unsigned category, struct text ip)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		uint64_t h = hash_bytes(1469598103934665603u + category, ip.ptr, ip.len);
+		size_t mask = r->event_index.capacity - 1;
+		size_t i = (size_t)h & mask;
+		for (; r->event_index.slots[i].group; i = (i + 1) & mask) {
+			if (r->event_index.slots[i].hash != h)
+				continue;
+			struct event_group *g = &r->events[r->event_index.slots[i].group - 1];
+			if (g->category == category && text_equals(ip, g->ip))
+				return g;
+		}
+		if (r->event_count >= REPORT_GROUPS_MAX && attempt == 0) {
+			ip = TEXT_LITERAL("(other addresses)");
+			continue;
+		}
+		if (r->event_count == r->event_capacity) {
+			r->event_capacity = r->event_capacity ? r->event_capacity * 2 : 32;
+			r->events = xreallocarray(r->events, r->event_capacity, sizeof *r->events);
+		}
+		struct event_group *g = &r->events[r->event_count++];
+		memset(g, 0, sizeof *g);
+		g->category = category;
+		g->ip = xmemdup(ip.ptr ? ip.ptr : "", ip.len);
+		index_insert(&r->event_index, i, h, r->event_count);
+		return g;
+	}
+	return NULL;
+}
+
+/* The host as Exim shows it: a name the client only claimed in HELO is in
+ * parentheses, "(localhost)", so it is never taken for a looked-up name. */
+static char *host_label(const struct event *e)
+{
+	struct strbuf out = STRBUF_INIT;
+	if (e->host.len) {
+		append_shortened(&out, e->host, 28);
+	} else if (e->helo.len) {
+		strbuf_append_char(&out, '(');
+		append_shortened(&out, e->helo, 26);
+		strbuf_append_char(&out, ')');
+	}
+	return out.data ? out.data : xstrdup("");
+}
+
+static void on_event(void *state, const struct event *e)
+{
+	struct report *r = state;
+	unsigned category = is_relay_attempt(e) ? CATEGORY_RELAY : (unsigned)e->kind;
+	struct text ip = e->ip.len ? e->ip : e->host.len ? e->host : TEXT_LITERAL("(no address)");
+	struct event_group *g = event_group_for(r, category, ip);
+	g->count++;
+	r->event_total++;
+	g->first_time = min_time(g->first_time, e->time);
+	g->last_time = max_time(g->last_time, e->time);
+	if (g->detail == NULL) {
+		struct text detail = e->detail.len ? e->detail : e->line;
+		g->detail = fitted_copy(detail, DETAIL_LINES, DETAIL_WIDTH, SAMPLE_RAGGED);
+		g->host = host_label(e);
+	}
+}
+
+/* ---- writing ---- */
+
+static void put(struct report *r, const char *s, size_t n)
+{
+	strbuf_append(&r->line, s, n);
+}
+
+static void put_str(struct report *r, const char *s)
+{
+	strbuf_append_str(&r->line, s);
+}
+
+static void put_color(struct report *r, const char *color, const char *s, size_t n)
+{
+	if (r->options.color && color)
+		put_str(r, color);
+	put(r, s, n);
+	if (r->options.color && color)
+		put_str(r, COLOR_RESET);
+}
+
+static void end_line(struct report *r)
+{
+	while (r->line.len && r->line.data[r->line.len - 1] == ' ')
+		r->line.len--;
+	strbuf_append_char(&r->line, '\n');
+	fwrite(r->line.data, 1, r->line.len, r->out);
+	strbuf_reset(&r->line);
+}
+
+static void put_indent(struct report *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		strbuf_append_char(&r->line, ' ');
+}
+
+static void heading(struct report *r, const char *text)
+{
+	put_color(r, COLOR_BOLD, text, strlen(text));
+	end_line(r);
+}
+
+/*
+ * Write value (escaped already: no control bytes) where the line stands,
+ * `used` columns in (colour codes not counted), wrapping within
+ * REPORT_WIDTH onto lines indented to `indent`: at the last space that
+ * leaves a line at most `ragged` columns short, else anywhere (between
+ * characters and escapes). At most max_lines lines; the last ends in "..."
+ * when the value does not fit.
+ */
+static void put_wrapped(struct report *r, size_t used, size_t indent, const char *value,
+                        size_t max_lines, size_t ragged, const char *color)
+{
+	const char *s = value;
+	size_t n = strlen(value);
+	size_t lines = 0;
+	while (n > 0) {
+		size_t avail = REPORT_WIDTH > used + 4 ? REPORT_WIDTH - used : 4;
+		size_t skip, take = line_break(s, n, avail, ragged, &skip);
+		if (++lines == max_lines && take + skip < n) {
+			size_t keep = avoid_split_escape(s, n, bytes_for_columns(s, n, avail - 3));
+			put_color(r, color, s, keep);
+			put_str(r, "...");
+			end_line(r);
+			return;
+		}
+		put_color(r, color, s, take);
+		end_line(r);
+		s += take + skip;
+		n -= take + skip;
+		if (n > 0) {
+			put_indent(r, indent);
+			used = indent;
+		}
+	}
+	if (lines == 0)
+		end_line(r);
+}
+
+/* Pad a line that is `used` columns wide to column `to`, or put one space
+ * when it is already there; returns the new width. */
+static size_t pad_to(struct report *r, size_t used, size_t to)
+{
+	if (used >= to) {
+		put_str(r, " ");
+		return used + 1;
+	}
+	put_indent(r, to - used);
+	return to;
+}
+
+/* "   label    value..." with the value at VALUE_COLUMN. */
+static void field(struct report *r, const char *label, const char *value, size_t max_lines,
+                  size_t ragged)
+{
+	put_indent(r, LABEL_INDENT);
+	put_str(r, label);
+	size_t used = pad_to(r, LABEL_INDENT + strlen(label), VALUE_COLUMN);
+	put_wrapped(r, used, VALUE_COLUMN, value, max_lines, ragged, NULL);
+}
+
+static void format_time(const struct report *r, int64_t t, char *buf, size_t size, bool full)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (t == 0 || localtime_r(&tt, &tm) == NULL) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	if (full)
+		strftime(buf, size, "%Y-%m-%d %H:%M:%S %z", &tm);
+	else if (r->one_day && t >= r->day_start && t < r->day_start + 86400)
+		strftime(buf, size, "%H:%M:%S", &tm);
+	else
+		strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
+}
+
+static void append_range(const struct report *r, struct strbuf *sb, int64_t first, int64_t last)
+{
+	char a[48], b[48];
+	format_time(r, first, a, sizeof a, false);
+	format_time(r, last, b, sizeof b, false);
+	if (first == last || strcmp(a, b) == 0)
+		strbuf_printf(sb, "%s", a);
+	else
+		strbuf_printf(sb, "%s .. %s", a, b);
+}
+
+static void print_header(struct report *r, const struct txn_summary *s)
+{
+	heading(r, "EXIM FAILURE REPORT");
+	strbuf_reset(&r->scratch);
+	if (r->options.file_count == 0)
+		strbuf_append_str(&r->scratch, "(standard input)");
+	for (size_t i = 0; i < r->options.file_count; i++) {
+		if (i)
+			strbuf_append_char(&r->scratch, ' ');
+		const char *f = r->options.files[i];
+		strbuf_append_escaped(&r->scratch, text_make(f, strlen(f)));
+	}
+	field(r, "files", r->scratch.data, 3, WORDS);
+
+	strbuf_reset(&r->scratch);
+	if (s->first_time == 0) {
+		strbuf_append_str(&r->scratch, "(no timestamped lines)");
+	} else {
+		char a[48], b[48];
+		format_time(r, s->first_time, a, sizeof a, true);
+		format_time(r, s->last_time, b, sizeof b, true);
+		strbuf_printf(&r->scratch, "%s .. %s", a, b);
+	}
+	field(r, "period", r->scratch.data, 2, WORDS);
+
+	strbuf_reset(&r->scratch);
+	strbuf_printf(&r->scratch,
+	              "%llu received, %llu delivered, %llu deferred, %llu failed, "
+	              "%llu discarded, %llu frozen, %llu rejected at SMTP time",
+	              (unsigned long long)s->received, (unsigned long long)s->delivered,
+	              (unsigned long long)s->deferred, (unsigned long long)s->failed,
+	              (unsigned long long)s->discarded, (unsigned long long)s->frozen,
+	              (unsigned long long)s->rejected);
+	field(r, "totals", r->scratch.data, 3, WORDS);
+
+	if (s->pipeline && s->pipeline->input) {
+		strbuf_reset(&r->scratch);
+		strbuf_printf(&r->scratch, "%llu read, %llu of unknown shape",
+		              (unsigned long long)s->pipeline->input->lines,
+		              (unsigned long long)s->pipeline->unknown_lines);
+		field(r, "lines", r->scratch.data, 1, WORDS);
+	}
+}
+
+/* "a 3, b 2, c 1, +4 more" from a top-k table, escaped. */
+static void top_list(struct strbuf *sb, struct top *top)
+{
+	if (top->used == 0) {
+		strbuf_append_str(sb, "-");
+		return;
+	}
+	qsort(top->slots, top->used, sizeof *top->slots, by_count_then_name);
+	size_t shown = top->used < TOP_SHOWN ? top->used : TOP_SHOWN;
+	for (size_t i = 0; i < shown; i++) {
+		const struct top_slot *slot = &top->slots[i];
+		if (i)
+			strbuf_append_str(sb, ", ");
+		strbuf_append_escaped(sb, text_make(slot->name, strlen(slot->name)));
+		strbuf_printf(sb, " %s%llu", slot->error ? "~" : "",
+		              (unsigned long long)slot->count);
+	}
+	if (top->used > shown)
+		strbuf_printf(sb, ", +%s%zu more", top->evicted ? "at least " : "",
+		              top->used - shown);
+}
+
+static int by_group_order(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	if (x->recipients != y->recipients)
+		return x->recipients > y->recipients ? -1 : 1;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return (int)x->outcome - (int)y->outcome;
+}
+
+static const char *outcome_color(enum outcome outcome)
+{
+	switch (outcome) {
+	case OUTCOME_FAILED: return COLOR_RED;
+	case OUTCOME_DEFERRED: case OUTCOME_FROZEN: return COLOR_YELLOW;
+	default: return NULL;
+	}
+}
+
+static void print_group(struct report *r, struct group *g)
+{
+	const char *name = outcome_names[g->outcome];
+	put_color(r, outcome_color(g->outcome), name, strlen(name));
+	put_str(r, ":");
+	strbuf_reset(&r->scratch);
+	strbuf_append_escaped(&r->scratch, text_make(g->key, strlen(g->key)));
+	size_t used = pad_to(r, strlen(name) + 1, VALUE_COLUMN);
+	put_wrapped(r, used, VALUE_COLUMN, r->scratch.data, 3, WORDS, NULL);
+
+	strbuf_reset(&r->scratch);
+	if (g->outcome == OUTCOME_FROZEN)
+		strbuf_printf(&r->scratch, "%llu message%s", (unsigned long long)g->messages,
+		              g->messages == 1 ? "" : "s");
+	else
+		strbuf_printf(&r->scratch, "%llu recipient%s in %llu message%s",
+		              (unsigned long long)g->recipients, g->recipients == 1 ? "" : "s",
+		              (unsigned long long)g->messages, g->messages == 1 ? "" : "s");
+	strbuf_append_str(&r->scratch, ", ");
+	append_range(r, &r->scratch, g->first_time, g->last_time);
+	field(r, "count", r->scratch.data, 2, WORDS);
+
+	if (g->outcome == OUTCOME_DEFERRED) {
+		static const char *const later_names[LATER_COUNT] = {
+			"delivered", "failed", "still queued", "other",
+		};
+		strbuf_reset(&r->scratch);
+		for (int k = 0; k < LATER_COUNT; k++)
+			if (g->later[k])
+				strbuf_printf(&r->scratch, "%s%llu %s", r->scratch.len ? ", " : "",
+				              (unsigned long long)g->later[k], later_names[k]);
+		field(r, "then", r->scratch.data, 1, WORDS);
+	}
+
+	strbuf_reset(&r->scratch);
+	top_list(&r->scratch, &g->domains);
+	field(r, "domains", r->scratch.data, 3, WORDS);
+	strbuf_reset(&r->scratch);
+	top_list(&r->scratch, &g->senders);
+	field(r, "senders", r->scratch.data, 3, WORDS);
+
+	strbuf_reset(&r->scratch);
+	for (size_t i = 0; i < g->example_count; i++) {
+		if (i)
+			strbuf_append_char(&r->scratch, ' ');
+		strbuf_append_escaped(&r->scratch,
+		                      text_make(g->examples[i], strlen(g->examples[i])));
+	}
+	if (g->messages > g->example_count)
+		strbuf_append_str(&r->scratch, " ...");
+	field(r, "messages", r->scratch.data, 2, WORDS);
+	if (g->sample)
+		field(r, "line", g->sample, SAMPLE_LINES, SAMPLE_RAGGED);
+}
+
+static void print_problems(struct report *r)
+{
+	end_line(r);
+	strbuf_reset(&r->scratch);
+	if (r->group_count == 0) {
+		heading(r, "PROBLEMS: none");
+		return;
+	}
+	strbuf_printf(&r->scratch, "PROBLEMS: %llu message%s, %zu cause%s",
+	              (unsigned long long)r->problem_messages, r->problem_messages == 1 ? "" : "s",
+	              r->group_count, r->group_count == 1 ? "" : "s");
+	heading(r, r->scratch.data);
+	qsort(r->groups, r->group_count, sizeof *r->groups, by_group_order);
+	for (size_t i = 0; i < r->group_count; i++) {
+		end_line(r);
+		print_group(r, &r->groups[i]);
+	}
+}
+
+struct category_total {
+	unsigned category;
+	uint64_t count;
+	size_t addresses;
+};
+
+static int by_category_total(const void *a, const void *b)
+{
+	const struct category_total *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(category_label(x->category), category_label(y->category));
+}
+
+static int by_category_then_count(const void *a, const void *b)
+{
+	const struct event_group *x = a, *y = b;
+	if (x->category != y->category)
+		return x->category < y->category ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->ip, y->ip);
+}
+
+static void print_event_group(struct report *r, const struct event_group *g)
+{
+	strbuf_reset(&r->scratch);
+	strbuf_append_escaped(&r->scratch, text_make(g->ip, strlen(g->ip)));
+	while (columns(r->scratch.data, r->scratch.len) < 15)
+		strbuf_append_char(&r->scratch, ' ');
+	strbuf_printf(&r->scratch, " %5llu  ", (unsigned long long)g->count);
+	append_range(r, &r->scratch, g->first_time, g->last_time);
+	if (g->host[0])
+		strbuf_printf(&r->scratch, "  %s", g->host);
+	put_indent(r, LABEL_INDENT);
+	put_wrapped(r, LABEL_INDENT, LABEL_INDENT + 6, r->scratch.data, 2, WORDS, NULL);
+	put_indent(r, DETAIL_COLUMN);
+	put_wrapped(r, DETAIL_COLUMN, DETAIL_COLUMN, g->detail, DETAIL_LINES, SAMPLE_RAGGED, NULL);
+}
+
+static void print_events(struct report *r)
+{
+	end_line(r);
+	if (r->event_count == 0) {
+		heading(r, "SMTP-TIME SECURITY EVENTS: none");
+		return;
+	}
+	strbuf_reset(&r->scratch);
+	strbuf_printf(&r->scratch, "SMTP-TIME SECURITY EVENTS: %llu",
+	              (unsigned long long)r->event_total);
+	heading(r, r->scratch.data);
+
+	struct category_total totals[CATEGORY_COUNT];
+	memset(totals, 0, sizeof totals);
+	for (unsigned c = 0; c < CATEGORY_COUNT; c++)
+		totals[c].category = c;
+	for (size_t i = 0; i < r->event_count; i++) {
+		totals[r->events[i].category].count += r->events[i].count;
+		totals[r->events[i].category].addresses++;
+	}
+	qsort(totals, CATEGORY_COUNT, sizeof *totals, by_category_total);
+	qsort(r->events, r->event_count, sizeof *r->events, by_category_then_count);
+
+	for (unsigned c = 0; c < CATEGORY_COUNT && totals[c].count; c++) {
+		unsigned category = totals[c].category;
+		end_line(r);
+		strbuf_reset(&r->scratch);
+		strbuf_printf(&r->scratch, "%s (%s): %llu from %zu address%s",
+		              category_label(category), category_name(category),
+		              (unsigned long long)totals[c].count, totals[c].addresses,
+		              totals[c].addresses == 1 ? "" : "es");
+		put_color(r, COLOR_BOLD, r->scratch.data, r->scratch.len);
+		end_line(r);
+		size_t shown = 0;
+		uint64_t rest_count = 0;
+		for (size_t i = 0; i < r->event_count; i++) {
+			const struct event_group *g = &r->events[i];
+			if (g->category != category)
+				continue;
+			if (shown < EVENT_IPS_SHOWN) {
+				print_event_group(r, g);
+				shown++;
+			} else {
+				rest_count += g->count;
+			}
+		}
+		if (totals[c].addresses > shown) {
+			strbuf_reset(&r->scratch);
+			strbuf_printf(&r->scratch, "+%zu more addresses, %llu events",
+			              totals[c].addresses - shown, (unsigned long long)rest_count);
+			put_indent(r, LABEL_INDENT);
+			put_str(r, r->scratch.data);
+			end_line(r);
+		}
+	}
+}
+
+static void print_pending(struct report *r)
+{
+	end_line(r);
+	if (r->pending_total == 0) {
+		heading(r, "PENDING AT THE END OF THE INPUT: none");
+		return;
+	}
+	strbuf_reset(&r->scratch);
+	strbuf_printf(&r->scratch, "PENDING AT THE END OF THE INPUT: %llu message%s",
+	              (unsigned long long)r->pending_total, r->pending_total == 1 ? "" : "s");
+	heading(r, r->scratch.data);
+	for (size_t i = 0; i < r->pending_count; i++) {
+		const struct pending *p = &r->pending[i];
+		end_line(r);
+		char since[48];
+		format_time(r, p->since, since, sizeof since, false);
+		strbuf_reset(&r->scratch);
+		strbuf_append_escaped(&r->scratch, text_make(p->id, strlen(p->id)));
+		strbuf_printf(&r->scratch, "  %s %s", p->arrival_seen ? "since" : "first seen",
+		              since);
+		put_str(r, r->scratch.data);
+		if (p->frozen) {
+			put_str(r, "  ");
+			put_color(r, COLOR_YELLOW, "FROZEN", 6);
+		}
+		end_line(r);
+		field(r, "from", p->sender, 1, WORDS);
+		if (p->subject[0])
+			field(r, "subject", p->subject, 1, WORDS);
+		for (size_t k = 0; k < p->recipient_count; k++) {
+			const struct pending_recipient *pr = &p->recipients[k];
+			const char *status = recipient_status_name(pr->status);
+			const char *color = pr->status == RCPT_FAILED     ? COLOR_RED
+			                    : pr->status == RCPT_DEFERRED ? COLOR_YELLOW
+			                                                  : NULL;
+			put_indent(r, LABEL_INDENT);
+			put_color(r, color, status, strlen(status));
+			strbuf_reset(&r->scratch);
+			strbuf_append_str(&r->scratch, pr->address);
+			if (pr->attempts)
+				strbuf_printf(&r->scratch, " (%u attempt%s)", pr->attempts,
+				              pr->attempts == 1 ? "" : "s");
+			size_t used = pad_to(r, LABEL_INDENT + strlen(status), VALUE_COLUMN);
+			put_wrapped(r, used, VALUE_COLUMN, r->scratch.data, 2, WORDS, NULL);
+			if (pr->reason[0]) {
+				put_indent(r, VALUE_COLUMN);
+				put_wrapped(r, VALUE_COLUMN, VALUE_COLUMN, pr->reason, REASON_LINES,
+				            SAMPLE_RAGGED, NULL);
+			}
+		}
+		if (p->recipients_left_out) {
+			put_indent(r, VALUE_COLUMN);
+			strbuf_reset(&r->scratch);
+			strbuf_printf(&r->scratch, "+%zu more recipients", p->recipients_left_out);
+			put_str(r, r->scratch.data);
+			end_line(r);
+		}
+	}
+	if (r->pending_total > r->pending_count) {
+		end_line(r);
+		strbuf_reset(&r->scratch);
+		strbuf_printf(&r->scratch, "+%llu more messages pending (not shown)",
+		              (unsigned long long)(r->pending_total - r->pending_count));
+		put_str(r, r->scratch.data);
+		end_line(r);
+	}
+}
+
+static void decide_day(struct report *r, const struct txn_summary *s)
+{
+	r->one_day = false;
+	time_t first = (time_t)s->first_time, last = (time_t)s->last_time;
+	struct tm a, b;
+	if (s->first_time == 0 || localtime_r(&first, &a) == NULL || localtime_r(&last, &b) == NULL)
+		return;
+	if (a.tm_year != b.tm_year || a.tm_yday != b.tm_yday)
+		return;
+	a.tm_hour = a.tm_min = a.tm_sec = 0;
+	a.tm_isdst = -1;
+	r->day_start = (int64_t)mktime(&a);
+	r->one_day = true;
+}
+
+static int on_finish(void *state, const struct txn_summary *summary)
+{
+	struct report *r = state;
+	decide_day(r, summary);
+	print_header(r, summary);
+	print_problems(r);
+	print_events(r);
+	print_pending(r);
+	if (fflush(r->out) != 0 || ferror(r->out))
+		msg_fatal("write error on the report output");
+	bool found = r->group_count > 0 || summary->failed || summary->deferred ||
+	             summary->discarded || summary->frozen || summary->rejected;
+	return found ? EXIT_FOUND_FAILURES : EXIT_FOUND_NOTHING;
+}
+
+/* ---- life cycle ---- */
+
+struct report *report_new(const struct report_options *options)
+{
+	struct report *r = xcalloc(1, sizeof *r);
+	r->options = *options;
+	r->out = options->out ? options->out : stdout;
+	strbuf_init(&r->key);
+	strbuf_init(&r->scratch);
+	strbuf_init(&r->line);
+	index_grow(&r->group_index);
+	index_grow(&r->event_index);
+	return r;
+}
+
+void report_free(struct report *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->group_count; i++) {
+		free(r->groups[i].key);
+		free(r->groups[i].sample);
+		free(r->groups[i].domains.slots);
+		free(r->groups[i].senders.slots);
+	}
+	free(r->groups);
+	free(r->group_index.slots);
+	for (size_t i = 0; i < r->event_count; i++) {
+		free(r->events[i].ip);
+		free(r->events[i].host);
+		free(r->events[i].detail);
+	}
+	free(r->events);
+	free(r->event_index.slots);
+	for (size_t i = 0; i < r->pending_count; i++) {
+		struct pending *p = &r->pending[i];
+		for (size_t k = 0; k < p->recipient_count; k++) {
+			free(p->recipients[k].address);
+			free(p->recipients[k].reason);
+		}
+		free(p->recipients);
+		free(p->sender);
+		free(p->subject);
+	}
+	free(r->pending);
+	strbuf_release(&r->key);
+	strbuf_release(&r->scratch);
+	strbuf_release(&r->line);
+	free(r);
+}
+
+struct record_sink report_sink(struct report *r)
+{
+	return (struct record_sink){ r, on_message, on_event, NULL, on_finish };
+}

@@ -1,0 +1,76 @@
+/*
+ * report: the failure report, eximexplain's default mode. Message records
+ * and SMTP-time events in (a record sink behind the transaction table),
+ * one page of text out at the end: a header (files, period, totals), the
+ * problems grouped by cause, the SMTP-time security events grouped by kind
+ * and IP, and the messages still pending.
+ *
+ * Until the rule table exists a cause is the SMTP reply code + enhanced
+ * status + stage, else Exim's own error text normalised so that addresses,
+ * IPs, numbers, paths and quoted strings do not split groups
+ * (report_normalise_error); discards are grouped by router and transport,
+ * frozen messages form one group.
+ *
+ * Memory: the report aggregates, it never keeps a message. It holds at most
+ * REPORT_GROUPS_MAX problem groups and REPORT_GROUPS_MAX event groups (any
+ * further cause lands in one "other" bucket per outcome or kind). A group
+ * keeps counts, a time range, three example IDs, one shortened sample line,
+ * and its recipient domains and senders in Space-Saving top-k tables of at
+ * most REPORT_TOP_SLOTS entries (grown on demand; counts exact while a group
+ * has no more distinct values than that, then over-estimates shown with
+ * "~"). That is a few hundred bytes for a typical group and about 5 KB for
+ * the largest, so about 50 MB with every cap reached, however long the
+ * input. Pending messages are copied only for the first REPORT_PENDING_MAX
+ * (ten recipients each); the rest are counted.
+ *
+ * Output: at most 80 columns per line; ANSI colour only when asked; every
+ * byte that came from the log (or the command line) is escaped
+ * (strbuf_append_escaped), so the report never carries a raw control
+ * character of its input.
+ *
+ * Ownership: the options' files array and out stream are borrowed and must
+ * outlive the report; the report copies everything it keeps from a record.
+ */
+#ifndef EXIMEXPLAIN_REPORT_H
+#define EXIMEXPLAIN_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "txn.h"
+
+struct strbuf;
+
+#define REPORT_WIDTH 80
+#define REPORT_GROUPS_MAX 10000
+#define REPORT_TOP_SLOTS 16
+#define REPORT_PENDING_MAX 50
+
+struct report_options {
+	const char *const *files; /* as given on the command line; may be empty */
+	size_t file_count;        /* 0: standard input */
+	bool color;               /* bold headings, red failed, yellow deferred */
+	FILE *out;                /* NULL: stdout */
+};
+
+struct report;
+
+struct report *report_new(const struct report_options *options);
+void report_free(struct report *report);
+
+/* The report as the transaction table's record sink. Its finish() prints
+ * the report and returns EXIT_FOUND_NOTHING (0) when nothing failed, was
+ * deferred, discarded, frozen or rejected at SMTP time in scope, else
+ * EXIT_FOUND_FAILURES (1). */
+struct record_sink report_sink(struct report *report);
+
+/* Append error with its variable parts replaced, so one cause makes one
+ * group: e-mail addresses -> "...@...", paths -> "/...", quoted strings ->
+ * '...', host names -> "...", numbers (and so IPs) -> "N", <...> -> <...>,
+ * runs of white space and Exim's "\n" joins -> one space. The result is
+ * capped at REPORT_KEY_MAX bytes. The bytes are not escaped. */
+#define REPORT_KEY_MAX 160
+void report_normalise_error(struct text error, struct strbuf *out);
+
+#endif

@@ -63,5 +63,28 @@ grep -q "is a directory" "$tmp/err3" || fail "directory error: $(cat "$tmp/err3"
 "$bin" --version | grep -q '^eximexplain [0-9]' || fail "--version"
 "$bin" --help | grep -q 'usage:' || fail "--help"
 
+# report: exit 1 when there are problems (the deferral above), 0 when clean
+"$bin" report "$tmp/log" >/dev/null
+[ $? -eq 1 ] || fail "report with a deferral must exit 1"
+head -3 "$tmp/log" >"$tmp/clean"
+"$bin" "$tmp/clean" >"$tmp/report" || fail "report of a clean log must exit 0"
+grep -q '1 received, 1 delivered' "$tmp/report" || fail "report totals: $(head -5 "$tmp/report")"
+
+# grep: 0 matched, 1 nothing matched; -t is grep's only
+"$bin" grep bob@example.net "$tmp/log" >"$tmp/grep" || fail "grep must exit 0 on a match"
+[ "$(grep -c '^2024' "$tmp/grep")" = 3 ] || fail "grep prints the 3 lines of the message"
+"$bin" grep nobody-here "$tmp/log" >/dev/null
+[ $? -eq 1 ] || fail "grep without a match must exit 1"
+"$bin" report -t 5 "$tmp/log" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "-t outside grep must be a usage error"
+
+# --since / --until: a bad time is a usage error; a window filters lines
+"$bin" --since 'next tuesday' "$tmp/log" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--since with a bad time must exit 2"
+"$bin" --since '2024-03-01 10:00:03' "$tmp/log" >"$tmp/window"
+grep -q '0 received' "$tmp/window" || fail "--since must leave the arrival out"
+"$bin" --until '2024-03-01 10:00:03' "$tmp/log" >/dev/null
+[ $? -eq 0 ] || fail "--until before the deferral leaves no problem: exit 0"
+
 [ $failures -eq 0 ] || exit 1
 echo "cli: all checks passed"

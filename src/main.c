@@ -155,11 +155,11 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		switch (c) {
 		case OPT_UNPARSED: cl->pipeline.unparsed_path = optarg; break;
 		case OPT_SINCE:
-			if (!when_parse(optarg, now, &cl->txn.since))
+			if (!when_parse(optarg, now, &cl->pipeline.since))
 				return bad_option("--since: not a time", optarg);
 			break;
 		case OPT_UNTIL:
-			if (!when_parse(optarg, now, &cl->txn.until))
+			if (!when_parse(optarg, now, &cl->pipeline.until))
 				return bad_option("--until: not a time", optarg);
 			break;
 		case OPT_COLOR: color = optarg; break;

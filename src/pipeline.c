@@ -28,6 +28,12 @@ static void close_unparsed(FILE *file, const char *path)
 		msg_fatal("%s: write error on the unparsed-lines file", path);
 }
 
+static bool in_window(const struct pipeline_options *options, int64_t epoch)
+{
+	return (options->since == 0 || epoch >= options->since) &&
+	       (options->until == 0 || epoch < options->until);
+}
+
 int pipeline_run(const char *const *paths, size_t count,
                  const struct pipeline_options *options, struct sink *sink)
 {
@@ -37,11 +43,16 @@ int pipeline_run(const char *const *paths, size_t count,
 	struct input_line raw;
 	struct log_line line;
 	uint64_t unknown = 0;
+	bool taken = true; /* the entry a continuation line belongs to was */
 
 	while (input_next_line(input, &raw)) {
 		if (input_file_changed(input))
 			lexer_reset(lexer);
 		lexer_parse(lexer, raw.text.ptr, raw.text.len, &line);
+		if (line.kind != LK_CONTINUATION && line.kind != LK_BLANK)
+			taken = in_window(options, line.epoch);
+		if (!taken)
+			continue;
 		if (line.kind == LK_UNKNOWN) {
 			unknown++;
 			if (unparsed) {

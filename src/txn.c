@@ -32,7 +32,6 @@ struct txn_table {
 	struct txn_options options;
 	struct record_sink *out;
 	struct txn_summary summary;
-	bool last_taken;        /* the entry a continuation line belongs to */
 	struct strbuf scratch;  /* for unquoting, reused */
 };
 
@@ -637,12 +636,6 @@ static void emit_event(struct txn_table *table, const struct log_line *line, str
 
 /* ---- feeding ---- */
 
-static bool in_window(const struct txn_table *table, int64_t epoch)
-{
-	return (table->options.since == 0 || epoch >= table->options.since) &&
-	       (table->options.until == 0 || epoch < table->options.until);
-}
-
 static void loose(struct txn_table *table, const struct log_line *line, struct text raw)
 {
 	if (table->out->loose_line)
@@ -698,8 +691,6 @@ void txn_feed(struct txn_table *table, const struct log_line *line, struct text 
 	if (line->kind == LK_BLANK)
 		return;
 	if (line->kind == LK_CONTINUATION) {
-		if (!table->last_taken)
-			return;
 		struct message *m = line->message_id.len
 			? (struct message *)txn_lookup(table, line->message_id) : NULL;
 		if (m)
@@ -708,9 +699,6 @@ void txn_feed(struct txn_table *table, const struct log_line *line, struct text 
 			loose(table, line, raw);
 		return;
 	}
-	table->last_taken = in_window(table, line->epoch);
-	if (!table->last_taken)
-		return;
 	if (table->summary.first_time == 0 || line->epoch < table->summary.first_time)
 		table->summary.first_time = line->epoch;
 	if (line->epoch > table->summary.last_time)

@@ -144,7 +144,6 @@ struct record_sink {
 
 struct txn_options {
 	bool keep_lines;      /* store raw lines (drill-down) */
-	int64_t since, until; /* take only lines in [since, until); 0: open */
 };
 
 struct txn_table;

@@ -86,5 +86,10 @@ grep -q '0 received' "$tmp/window" || fail "--since must leave the arrival out"
 "$bin" --until '2024-03-01 10:00:03' "$tmp/log" >/dev/null
 [ $? -eq 0 ] || fail "--until before the deferral leaves no problem: exit 0"
 
+# the window applies to every mode, stats included
+"$bin" stats --since '2024-03-01 10:00:03' "$tmp/log" >"$tmp/wstats"
+[ "$(count arrival "$tmp/wstats")" = 0 ] && [ "$(count deferred "$tmp/wstats")" = 1 ] ||
+	fail "stats --since: $(tr '\n' ' ' <"$tmp/wstats")"
+
 [ $failures -eq 0 ] || exit 1
 echo "cli: all checks passed"

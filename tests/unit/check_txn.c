@@ -379,23 +379,38 @@ END_TEST
 
 START_TEST(test_time_window)
 {
-	static const char *const lines[] = {
-		"2024-03-13 23:59:59 1rkhsW-0007ns-0b <= early@example.net U=a P=local S=10",
-		"2024-03-13 23:59:59 1rkhsW-0007ns-0b Completed",
-		"2024-03-14 10:00:00 1rkhsX-0007nt-0b <= a@example.net U=a P=local S=10",
-		"2024-03-14 10:00:01 1rkhsX-0007nt-0b Completed",
-		"2024-03-15 00:00:00 1rkhsY-0007nu-0b <= late@example.net U=a P=local S=10",
-		NULL,
-	};
-	struct capture c;
-	struct txn_options options = { .keep_lines = true };
-	options.since = utc_epoch(2024, 3, 14, 0, 0, 0);
-	options.until = utc_epoch(2024, 3, 15, 0, 0, 0);
+	/* the window is the pipeline's: entries outside it never reach the
+	 * table, and a continuation line goes with its entry */
+	static const char text[] =
+		"2024-03-13 23:59:59 1rkhsW-0007ns-0b <= early@example.net U=a P=local S=10\n"
+		"2024-03-13 23:59:59 1rkhsW-0007ns-0b Completed\n"
+		"2024-03-14 10:00:00 1rkhsX-0007nt-0b <= a@example.net U=a P=local S=10\n"
+		"2024-03-14 10:00:01 1rkhsX-0007nt-0b Completed\n"
+		"2024-03-15 00:00:00 1rkhsY-0007nu-0b <= late@example.net U=a P=local S=10\n"
+		"2024-03-15 00:00:00 Exim configuration error in line 1 of /etc/exim.conf:\n"
+		"  late continuation\n";
 	use_time_zone("UTC");
-	run_lines(&c, &options, lines);
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	write_file(path, text, sizeof text - 1);
+	struct capture c;
+	memset(&c, 0, sizeof c);
+	struct record_sink sink = { &c, on_message, on_event, on_loose, on_finish };
+	struct txn_options options = { .keep_lines = true };
+	struct txn_table *table = txn_new(&options, &sink);
+	struct sink line_sink = txn_sink(table);
+	struct pipeline_options pipeline = { NULL, utc_epoch(2024, 3, 14, 0, 0, 0),
+	                                     utc_epoch(2024, 3, 15, 0, 0, 0) };
+	const char *paths[] = { path };
+	pipeline_run(paths, 1, &pipeline, &line_sink);
 	ck_assert_uint_eq(c.message_count, 1);
 	ck_assert_str_eq(c.messages[0].id, "1rkhsX-0007nt-0b");
 	ck_assert_uint_eq(c.summary.received, 1);
+	ck_assert_uint_eq(c.loose_count, 0);
+	txn_free(table);
+	remove_tree(dir);
+	free(path);
+	free(dir);
 }
 END_TEST
 
@@ -418,7 +433,7 @@ START_TEST(test_message_across_rotated_files)
 	struct txn_options options = { .keep_lines = true };
 	struct txn_table *table = txn_new(&options, &sink);
 	struct sink line_sink = txn_sink(table);
-	struct pipeline_options pipeline = { NULL };
+	struct pipeline_options pipeline = { NULL, 0, 0 };
 	pipeline_run((const char *const *)paths, 4, &pipeline, &line_sink);
 	const struct seen_message *crossing = find(&c, "1rXV3v-003dI5-2n");
 	ck_assert_int_eq(crossing->state, TXN_COMPLETED);

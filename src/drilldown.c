@@ -108,7 +108,15 @@ static struct text id_text(const char *id)
 	return text_make(id, strlen(id));
 }
 
-/* The next message ID (either format, standing alone) in s from *pos on. */
+/* Exim's own Message-ID header: "E" ID "@" host (id= on <= lines). */
+static bool is_message_id_header(const char *s, size_t length, size_t start, size_t n)
+{
+	return start > 0 && s[start - 1] == 'E' && (start < 2 || !is_alnum(s[start - 2])) &&
+	       start + n < length && s[start + n] == '@';
+}
+
+/* The next message ID (either format, standing alone or in Exim's own
+ * Message-ID) in s from *pos on. */
 static bool next_id(const char *s, size_t length, size_t *pos, struct text *id)
 {
 	while (*pos < length) {
@@ -120,10 +128,12 @@ static bool next_id(const char *s, size_t length, size_t *pos, struct text *id)
 		if (at < 6)
 			continue;
 		size_t start = at - 6;
-		if (start > 0 && is_alnum(s[start - 1]))
-			continue;
 		for (size_t n = 16; n <= MESSAGE_ID_MAX; n += MESSAGE_ID_MAX - 16) {
-			if (start + n > length || (start + n < length && is_alnum(s[start + n])))
+			if (start + n > length)
+				break;
+			bool alone = (start == 0 || !is_alnum(s[start - 1])) &&
+			             (start + n == length || !is_alnum(s[start + n]));
+			if (!alone && !is_message_id_header(s, length, start, n))
 				continue;
 			if (lexer_is_message_id(s + start, n)) {
 				*id = text_make(s + start, n);
@@ -237,17 +247,45 @@ static bool names_wanted_id(const struct drilldown *d, struct text raw)
 	return false;
 }
 
+/* The arrival second Exim encoded in the ID: its first six characters are
+ * the time in base 62 (both formats; base 36 on case-insensitive file
+ * systems, which a Linux log does not have). -1 when not base 62. */
+static int64_t id_time(const char *id)
+{
+	int64_t t = 0;
+	for (int i = 0; i < 6; i++) {
+		char c = id[i];
+		int digit = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'A' && c <= 'Z' ? c - 'A' + 10
+			: c >= 'a' && c <= 'z' ? c - 'a' + 36 : -1;
+		if (digit < 0)
+			return -1;
+		t = t * 62 + digit;
+	}
+	return t;
+}
+
 /* Queue time at least -t SECS. A message still open at the end counts
- * from its arrival to its last line: it has been queued at least that
- * long. Without an arrival line the time is unknown and -t refuses it. */
+ * up to its last line: it has been queued at least that long. Without an
+ * arrival line (it arrived before the input began) the arrival comes from
+ * the ID, when that time is plausible (not after the message's first
+ * line, not more than a year before it); else -t refuses the message. */
 static bool queue_time_ok(const struct drilldown *d, const struct message *m)
 {
 	if (d->options.min_queue_seconds < 0)
 		return true;
-	int64_t seconds = message_queue_seconds(m);
-	if (seconds < 0 && m->state == TXN_OPEN && m->arrival.seen)
-		seconds = m->last_time - m->arrival.time;
-	return seconds >= 0 && seconds >= d->options.min_queue_seconds;
+	int64_t end = m->completed ? m->completed : m->state == TXN_OPEN ? m->last_time : 0;
+	int64_t start = -1;
+	if (m->arrival.seen) {
+		start = m->arrival.time;
+	} else {
+		int64_t t = id_time(m->id);
+		if (t >= 0 && t <= m->first_time && m->first_time - t <= 366 * 86400)
+			start = t;
+	}
+	if (end == 0 || start < 0 || end < start)
+		return false;
+	return end - start >= d->options.min_queue_seconds;
 }
 
 /* Related to a selected message: named by one, or naming one. */
@@ -579,39 +617,62 @@ static void decide(struct drilldown *d, const char *id, bool selected)
 	}
 }
 
-static void add_wait(struct drilldown *d, struct held *h, struct text id)
+/* What the IDs a message names say about it, for -M. */
+struct relation {
+	bool selected;  /* it names an open message that is selected already */
+	struct held wait; /* else: the undecided messages it names */
+};
+
+/* An open message is selected already when a line of it matched (or, with
+ * -v, is never selected once one has): exigrep's rule, which decides as
+ * lines arrive. Otherwise it is undecided until it is handed over. */
+static void relate_to(struct drilldown *d, struct relation *rel, struct text id)
 {
-	if (h->wait_count == HOLD_WAITS || id_equals(h->id, id))
+	struct held *h = &rel->wait;
+	if (rel->selected || id.len == 0 || id_equals(h->id, id))
 		return;
 	message_id copy;
 	copy_id(copy, id);
 	if (waits_on(h, copy))
 		return;
-	/* undecided: still open in the table, or itself held */
-	if (txn_lookup(d->table, id) == NULL && !is_held(d, id))
-		return;
-	memcpy(h->waits[h->wait_count++], copy, sizeof copy);
+	const struct message *open = txn_lookup(d->table, id);
+	if (open) {
+		bool matched = message_matches(d, open);
+		if (d->options.invert && matched)
+			return; /* can never be selected */
+		if ((!d->options.invert && matched) || is_related(d, open)) {
+			rel->selected = true;
+			return;
+		}
+	} else if (!is_held(d, id)) {
+		return; /* decided: handed over and not selected */
+	}
+	if (h->wait_count < HOLD_WAITS)
+		memcpy(h->waits[h->wait_count++], copy, sizeof copy);
 }
 
-/* Hold m back when it names a message that is not decided yet. */
-static bool hold(struct drilldown *d, const struct message *m)
+static void relate(struct drilldown *d, const struct message *m, struct relation *rel)
 {
+	memset(rel, 0, sizeof *rel);
+	memcpy(rel->wait.id, m->id, sizeof rel->wait.id);
+	memcpy(rel->wait.bounce_of, m->bounce_of, sizeof rel->wait.bounce_of);
+	memcpy(rel->wait.bounced_by, m->bounced_by, sizeof rel->wait.bounced_by);
 	if (d->table == NULL)
-		return false;
-	struct held h;
-	memset(&h, 0, sizeof h);
-	memcpy(h.id, m->id, sizeof h.id);
-	memcpy(h.bounce_of, m->bounce_of, sizeof h.bounce_of);
-	memcpy(h.bounced_by, m->bounced_by, sizeof h.bounced_by);
-	add_wait(d, &h, id_text(m->bounce_of));
-	add_wait(d, &h, id_text(m->bounced_by));
-	for (size_t i = 0; i < m->line_count; i++) {
+		return;
+	relate_to(d, rel, id_text(m->bounce_of));
+	relate_to(d, rel, id_text(m->bounced_by));
+	for (size_t i = 0; i < m->line_count && !rel->selected; i++) {
 		const char *line = m->lines[i];
 		size_t length = strlen(line), pos = 0;
 		struct text id;
-		while (next_id(line, length, &pos, &id))
-			add_wait(d, &h, id);
+		while (!rel->selected && next_id(line, length, &pos, &id))
+			relate_to(d, rel, id);
 	}
+}
+
+/* Hold m back until the messages in h.waits are decided. */
+static bool hold(struct drilldown *d, const struct message *m, struct held h)
+{
 	if (h.wait_count == 0)
 		return false;
 	strbuf_reset(&d->block);
@@ -656,8 +717,15 @@ static void on_message(void *state, const struct message *m)
 		return;
 	}
 	bool selected = message_matches(d, m) != d->options.invert;
-	if (!selected && d->options.related)
+	struct relation rel;
+	rel.wait.wait_count = 0;
+	if (!selected && d->options.related) {
 		selected = is_related(d, m);
+		if (!selected) {
+			relate(d, m, &rel);
+			selected = rel.selected;
+		}
+	}
 	bool time_ok = queue_time_ok(d, m);
 	if (selected && time_ok)
 		print_message(d, m);
@@ -667,7 +735,7 @@ static void on_message(void *state, const struct message *m)
 		/* as exigrep: a match names its relatives even when -t hides it */
 		remember(d, m->id, m->bounce_of, m->bounced_by);
 		decide(d, m->id, true);
-	} else if (!(time_ok && hold(d, m))) {
+	} else if (!(time_ok && hold(d, m, rel.wait))) {
 		decide(d, m->id, false);
 	}
 }

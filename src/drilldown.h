@@ -14,15 +14,21 @@
  * Related messages (-M): a message is also selected when it is the bounce
  * of a selected message or the message a selected bounce returns, or when
  * one of its lines names a selected message's ID (exigrep's rule: e.g.
- * "R=ID" or a remote "250 OK id=ID"). Records come out of the table when
- * they complete, and a bounce often completes before its parent; with the
- * table watched (drilldown_watch_table), a message that names an ID still
- * open in the table is held back until that message is decided, then
- * printed after it or dropped. Memory for this is bounded: the selected
- * IDs remembered (DRILLDOWN_RELATED_MAX, oldest forgotten first) and the
- * messages held (DRILLDOWN_HOLD_MAX, or DRILLDOWN_HOLD_BYTES of output;
- * the oldest is dropped first), so a pattern that matches everything
- * cannot make memory grow with the input.
+ * "R=ID", "id=EID@host" or a remote "250 OK id=ID"). Records come out of
+ * the table when they complete, and a bounce often completes before its
+ * parent. With the table watched (drilldown_watch_table), a message that
+ * names a message still open is selected at once when that one has
+ * matched already (exigrep decides line by line, so this is its rule), and
+ * else held back until that one is decided, then printed after it or
+ * dropped; without the table, only messages already handed over count.
+ * Memory for this is bounded: the selected IDs remembered
+ * (DRILLDOWN_RELATED_MAX, oldest forgotten first) and the messages held
+ * (DRILLDOWN_HOLD_MAX, or DRILLDOWN_HOLD_BYTES of output; the oldest is
+ * dropped first), so a pattern that matches everything cannot make memory
+ * grow with the input. A held message (waiting for a later match) can be
+ * lost that way, which exigrep would not show at all; what exigrep shows
+ * is lost only when more than DRILLDOWN_RELATED_MAX matches lie between a
+ * message and its relative.
  *
  * Ownership: the options' strings and the ID array are borrowed and must
  * outlive the drilldown; out is not closed.

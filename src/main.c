@@ -60,6 +60,7 @@ struct command_line {
 	enum mode mode;
 	struct pipeline_options pipeline;
 	struct txn_options txn;
+	const char *color_when; /* --color as given; resolved once at the end */
 	bool color;
 	struct drilldown_options drilldown;
 	const char **paths;
@@ -145,7 +146,6 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *color = "auto";
 	int64_t now = (int64_t)time(NULL);
 	int c;
 	opterr = 0; /* our own message names the option and points to --help */
@@ -162,7 +162,7 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 			if (!when_parse(optarg, now, &cl->pipeline.until))
 				return bad_option("--until: not a time", optarg);
 			break;
-		case OPT_COLOR: color = optarg; break;
+		case OPT_COLOR: cl->color_when = optarg; break;
 		case 'l': cl->drilldown.literal = true; break;
 		case 'I': cl->drilldown.case_sensitive = true; break;
 		case 'v': cl->drilldown.invert = true; break;
@@ -177,15 +177,21 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		default: return bad_option("unknown option", argv[optind - 1]);
 		}
 	}
-	if (strcmp(color, "always") == 0)
+	return optind;
+}
+
+static bool resolve_color(struct command_line *cl)
+{
+	const char *when = cl->color_when ? cl->color_when : "auto";
+	if (strcmp(when, "always") == 0)
 		cl->color = true;
-	else if (strcmp(color, "never") == 0)
+	else if (strcmp(when, "never") == 0)
 		cl->color = false;
-	else if (strcmp(color, "auto") == 0)
+	else if (strcmp(when, "auto") == 0)
 		cl->color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	else
-		return bad_option("--color takes auto, always or never", color);
-	return optind;
+		return false;
+	return true;
 }
 
 /* Reorder-free parsing: options may follow the mode, then positional
@@ -217,6 +223,8 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 				positional[count++] = argv[at++];
 		}
 	}
+	if (!resolve_color(cl))
+		return usage_error("--color takes auto, always or never", cl->color_when);
 	size_t first_file = 0;
 	if (cl->mode == MODE_GREP) {
 		if (count == 0)
@@ -250,10 +258,15 @@ static int run_stats(const struct command_line *cl)
 	return status;
 }
 
-/* Records through the transaction table into a record sink. */
-static int run_records(const struct command_line *cl, struct record_sink *records)
+/* Records through the transaction table into a record sink. The
+ * drill-down, when given, may ask the table which messages are still open
+ * (-M: a bounce that completes before its parent). */
+static int run_records(const struct command_line *cl, struct record_sink *records,
+                       struct drilldown *drilldown)
 {
 	struct txn_table *table = txn_new(&cl->txn, records);
+	if (drilldown)
+		drilldown_watch_table(drilldown, table);
 	struct sink sink = txn_sink(table);
 	int status = pipeline_run(cl->paths, cl->path_count, &cl->pipeline, &sink);
 	txn_free(table);
@@ -265,7 +278,7 @@ static int run_report(const struct command_line *cl)
 	struct report_options options = { cl->paths, cl->path_count, cl->color, stdout };
 	struct report *report = report_new(&options);
 	struct record_sink records = report_sink(report);
-	int status = run_records(cl, &records);
+	int status = run_records(cl, &records, NULL);
 	report_free(report);
 	return status;
 }
@@ -280,7 +293,7 @@ static int run_drilldown(struct command_line *cl)
 	if (drilldown == NULL)
 		return usage_error("bad pattern", error);
 	struct record_sink records = drilldown_sink(drilldown);
-	int status = run_records(cl, &records);
+	int status = run_records(cl, &records, drilldown);
 	drilldown_free(drilldown);
 	return status;
 }

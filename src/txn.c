@@ -676,8 +676,11 @@ static void feed_message_line(struct txn_table *table, const struct log_line *li
 	default:
 		if (txn_is_event_kind(line->kind)) {
 			emit_event(table, line, raw);
-			/* an ID given to a message that was then refused (fmt s22 9) */
-			if (is_rejection(line->kind) && !m->arrival.seen) {
+			/* an ID given to a message that was then refused (fmt s22 9:
+			 * "<ID> ... rejected ..."); a PRDR refusal of one recipient
+			 * does not end the message */
+			if (is_rejection(line->kind) && !m->arrival.seen &&
+			    text_contains(line->body, "rejected")) {
 				m->reject_line = keep(m, raw);
 				close_message(table, m, TXN_REJECTED);
 			}

@@ -325,7 +325,20 @@ START_TEST(test_queue_time)
 	open_short.message.state = TXN_OPEN;
 	open_short.message.completed = 0;
 	open_short.message.last_time = open_short.message.arrival.time + 60;
-	const struct fake *all[] = { &fast, &exact, &slow, &no_arrival, &open_long, &open_short };
+	/* arrived before the input began: the ID's base-62 time, 2024-03-13
+	 * 08:55:20, stands in for the missing <= (a day on the queue) */
+	struct fake from_id, implausible_id;
+	fake_simple(&from_id, "1rkKOO-005fFa-3D", "a@example.org", "b@example.net");
+	from_id.message.arrival.seen = false;
+	from_id.message.first_time = 1710410000;
+	from_id.message.completed = 1710410001;
+	/* an ID time after the first line is not believed */
+	fake_simple(&implausible_id, "1zzzzz-005fFa-3D", "a@example.org", "b@example.net");
+	implausible_id.message.arrival.seen = false;
+	implausible_id.message.first_time = 1710410000;
+	implausible_id.message.completed = 1710490000;
+	const struct fake *all[] = { &fast, &exact, &slow, &no_arrival, &open_long, &open_short,
+	                             &from_id, &implausible_id };
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		run_message(&r, &all[i]->message);
 	run_end(&r);
@@ -335,6 +348,8 @@ START_TEST(test_queue_time)
 	assert_output_lacks(&r, "005otn-04");
 	assert_output_has(&r, "+++ 1rkYXz-005otn-05 has not completed +++\n");
 	assert_output_lacks(&r, "005otn-06");
+	assert_output_has(&r, "1rkKOO-005fFa-3D Completed");
+	assert_output_lacks(&r, "1zzzzz-005fFa-3D");
 	run_free(&r);
 }
 END_TEST
@@ -656,20 +671,59 @@ static const char *const ms1[] = {
 	NULL
 };
 
-START_TEST(test_related_bounce_completing_first_is_held)
+START_TEST(test_related_bounce_of_an_open_match)
 {
+	/* the parent matched (its ** line) before its bounce completed: the
+	 * bounce is selected at once, and printed first, as exigrep does */
 	struct drilldown_options o = grep_options("ap@lawfirm");
 	o.related = true;
 	struct run r;
 	run_table(&r, o, ms1);
-	/* parent first (it decided), then the held bounce */
 	char *parent = strstr(r.output, "1rkhoJ-005tXu-2l Completed");
 	char *bounce = strstr(r.output, "1rkhoK-005tYT-0j Completed");
-	ck_assert_msg(parent && bounce && parent < bounce, "output:\n%s", r.output);
+	ck_assert_msg(parent && bounce && bounce < parent, "output:\n%.1500s", r.output);
 	assert_output_has(&r, "  bounce: 1rkhoK-005tYT-0j\n\n");
 	assert_output_has(&r, "  bounce of: 1rkhoJ-005tXu-2l\n\n");
 	assert_output_lacks(&r, "1rkhoZ-005tZZ-00");
 	ck_assert_int_eq(r.status, 0);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_related_bounce_completing_first_is_held)
+{
+	/* the parent matches only on its last line, after the bounce has
+	 * completed: the bounce waits in the hold, then follows the parent
+	 * (exigrep misses it) */
+	struct drilldown_options o = grep_options("1rkhoJ-005tXu-2l Completed");
+	o.related = true;
+	struct run r;
+	run_table(&r, o, ms1);
+	char *parent = strstr(r.output, "1rkhoJ-005tXu-2l Completed");
+	char *bounce = strstr(r.output, "1rkhoK-005tYT-0j Completed");
+	ck_assert_msg(parent && bounce && parent < bounce, "output:\n%.1500s", r.output);
+	assert_output_lacks(&r, "1rkhoZ-005tZZ-00");
+	run_free(&r);
+
+	/* without the table watched there is no hold: only the match */
+	o.related = true;
+	run_start(&r, o);
+	struct txn_options table_options = { .keep_lines = true };
+	struct txn_table *table = txn_new(&table_options, &r.sink);
+	struct lexer *lexer = lexer_new();
+	struct log_line line;
+	for (size_t i = 0; ms1[i]; i++) {
+		lexer_parse(lexer, ms1[i], strlen(ms1[i]), &line);
+		txn_feed(table, &line, text_make(ms1[i], strlen(ms1[i])));
+	}
+	struct pipeline_summary summary = { NULL, 0 };
+	r.status = txn_finish(table, &summary);
+	txn_free(table);
+	lexer_free(lexer);
+	drilldown_free(r.drilldown);
+	fclose(r.out);
+	assert_output_has(&r, "1rkhoJ-005tXu-2l Completed");
+	assert_output_lacks(&r, "1rkhoK-005tYT-0j Completed");
 	run_free(&r);
 }
 END_TEST
@@ -833,6 +887,7 @@ Suite *drilldown_suite(void)
 	tcase_add_test(tc, test_related_forward);
 	tcase_add_test(tc, test_related_parent_of_a_matching_bounce);
 	tcase_add_test(tc, test_related_forgets_the_oldest);
+	tcase_add_test(tc, test_related_bounce_of_an_open_match);
 	tcase_add_test(tc, test_related_bounce_completing_first_is_held);
 	tcase_add_test(tc, test_related_held_bounce_dropped_when_parent_does_not_match);
 	tcase_add_test(tc, test_related_hold_cap);

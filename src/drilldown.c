@@ -83,12 +83,7 @@ static bool is_alnum(char c)
 
 static uint32_t id_hash(const char *id, size_t length)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < length; i++) {
-		h ^= (unsigned char)id[i];
-		h *= 16777619u;
-	}
-	return h;
+	return (uint32_t)text_hash(TEXT_HASH_SEED, id, length);
 }
 
 static void copy_id(message_id to, struct text id)

@@ -517,15 +517,6 @@ struct report {
 	int64_t day_start;
 };
 
-static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211u;
-	}
-	return h;
-}
-
 static void index_grow(struct index *index)
 {
 	struct index_slot *old = index->slots;
@@ -569,7 +560,7 @@ static struct group *group_for(struct report *r, enum outcome outcome, const cha
                                size_t key_length)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
-		uint64_t h = hash_bytes(1469598103934665603u + (uint64_t)outcome, key, key_length);
+		uint64_t h = text_hash(TEXT_HASH_SEED + (uint64_t)outcome, key, key_length);
 		size_t mask = r->group_index.capacity - 1;
 		size_t i = (size_t)h & mask;
 		for (; r->group_index.slots[i].group; i = (i + 1) & mask) {
@@ -871,7 +862,7 @@ static const char *category_name(unsigned category)
 static struct event_group *event_group_for(struct report *r, unsigned category, struct text ip)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
-		uint64_t h = hash_bytes(1469598103934665603u + category, ip.ptr, ip.len);
+		uint64_t h = text_hash(TEXT_HASH_SEED + category, ip.ptr, ip.len);
 		size_t mask = r->event_index.capacity - 1;
 		size_t i = (size_t)h & mask;
 		for (; r->event_index.slots[i].group; i = (i + 1) & mask) {

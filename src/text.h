@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct text {
@@ -69,6 +70,20 @@ static inline long text_find(struct text t, const char *s)
 static inline bool text_contains(struct text t, const char *s)
 {
 	return text_find(t, s) >= 0;
+}
+
+/* FNV-1a over n bytes, continuing from h: the one hash for every table of
+ * IDs, cause keys and addresses. Start with TEXT_HASH_SEED (plus a salt to
+ * keep families of keys apart). */
+#define TEXT_HASH_SEED UINT64_C(1469598103934665603)
+
+static inline uint64_t text_hash(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
 }
 
 #endif

@@ -39,12 +39,7 @@ struct txn_table {
 
 static uint64_t id_hash(const char *id, size_t length)
 {
-	uint64_t h = 1469598103934665603u;
-	for (size_t i = 0; i < length; i++) {
-		h ^= (unsigned char)id[i];
-		h *= 1099511628211u;
-	}
-	return h;
+	return text_hash(TEXT_HASH_SEED, id, length);
 }
 
 static size_t slot_of(const struct txn_table *table, const char *id, size_t length)

@@ -2,11 +2,8 @@
 # The command line as a user meets it: stats output shape, --unparsed,
 # stdin, gzip, a missing file among good ones, exit codes.
 set -u
-bin=${EXIMEXPLAIN:-src/eximexplain}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# shellcheck source=tests/testlib
+. "$(dirname "$0")/testlib"
 count() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 
 cat >"$tmp/log" <<'LOG'
@@ -85,6 +82,14 @@ grep -q '1 received, 1 delivered' "$tmp/report" || fail "report totals: $(head -
 grep -q '0 received' "$tmp/window" || fail "--since must leave the arrival out"
 "$bin" --until '2024-03-01 10:00:03' "$tmp/log" >/dev/null
 [ $? -eq 0 ] || fail "--until before the deferral leaves no problem: exit 0"
+
+# a line over the 256 KiB cap is cut and counted; the next line is intact
+sh fixtures/lexer/make-long-line.sh "$tmp/long.log"
+"$bin" stats "$tmp/long.log" >"$tmp/long" 2>"$tmp/long.err" || fail "stats on a long line"
+[ "$(count arrival "$tmp/long")" = 2 ] && [ "$(count completed "$tmp/long")" = 1 ] ||
+	fail "long line: $(tr '\n' ' ' <"$tmp/long")"
+grep -q '1 line(s) longer than 262144 bytes were truncated' "$tmp/long.err" ||
+	fail "long line not reported: $(cat "$tmp/long.err")"
 
 # the window applies to every mode, stats included
 "$bin" stats --since '2024-03-01 10:00:03' "$tmp/log" >"$tmp/wstats"

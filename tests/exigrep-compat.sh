@@ -25,7 +25,8 @@
 # EXIGREP=path overrides the exigrep used (default /usr/sbin/exigrep, else
 # one on PATH, e.g. unpacked from the .deb: see bench/README).
 set -u
-bin=${EXIMEXPLAIN:-src/eximexplain}
+# shellcheck source=tests/testlib
+. "$(dirname "$0")/testlib"
 corpus=${CORPUS:-../shared/corpus/exim-testsuite/log}
 
 exigrep=${EXIGREP:-}
@@ -49,12 +50,8 @@ if [ ! -d "$corpus" ]; then
 	exit 77
 fi
 
-tmp=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 [ -n "${KEEP:-}" ] && echo "work files kept in $tmp"
-failures=0
 checks=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # ---- the log
 

@@ -9,13 +9,9 @@
 # against fixtures/sample/README and fixtures/grep/README before committing:
 #   UPDATE=1 tests/grep.sh
 set -u
-cd "$(dirname "$0")/.." || exit 2
-bin=${EXIMEXPLAIN:-src/eximexplain}
+# shellcheck source=tests/testlib
+. "$(dirname "$0")/testlib"
 export TZ=UTC
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 sample=fixtures/sample/exim_mainlog
 pitfalls=fixtures/grep/pitfalls.log

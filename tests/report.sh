@@ -10,13 +10,9 @@
 #   TZ=UTC src/eximexplain report fixtures/sample/exim_mainlog \
 #       >fixtures/sample/exim_mainlog.report
 set -u
-cd "$(dirname "$0")/.." || exit 2
-bin=${EXIMEXPLAIN:-src/eximexplain}
+# shellcheck source=tests/testlib
+. "$(dirname "$0")/testlib"
 export TZ=UTC
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 log=fixtures/sample/exim_mainlog
 golden=fixtures/sample/exim_mainlog.report

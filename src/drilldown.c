@@ -242,42 +242,15 @@ static bool names_wanted_id(const struct drilldown *d, struct text raw)
 	return false;
 }
 
-/* The arrival second Exim encoded in the ID: its first six characters are
- * the time in base 62 (both formats; base 36 on case-insensitive file
- * systems, which a Linux log does not have). -1 when not base 62. */
-static int64_t id_time(const char *id)
-{
-	int64_t t = 0;
-	for (int i = 0; i < 6; i++) {
-		char c = id[i];
-		int digit = c >= '0' && c <= '9' ? c - '0'
-			: c >= 'A' && c <= 'Z' ? c - 'A' + 10
-			: c >= 'a' && c <= 'z' ? c - 'a' + 36 : -1;
-		if (digit < 0)
-			return -1;
-		t = t * 62 + digit;
-	}
-	return t;
-}
-
 /* Queue time at least -t SECS. A message still open at the end counts
- * up to its last line: it has been queued at least that long. Without an
- * arrival line (it arrived before the input began) the arrival comes from
- * the ID, when that time is plausible (not after the message's first
- * line, not more than a year before it); else -t refuses the message. */
+ * up to its last line: it has been queued at least that long. Without a
+ * known arrival (message_arrival_time) -t refuses the message. */
 static bool queue_time_ok(const struct drilldown *d, const struct message *m)
 {
 	if (d->options.min_queue_seconds < 0)
 		return true;
 	int64_t end = m->completed ? m->completed : m->state == TXN_OPEN ? m->last_time : 0;
-	int64_t start = -1;
-	if (m->arrival.seen) {
-		start = m->arrival.time;
-	} else {
-		int64_t t = id_time(m->id);
-		if (t >= 0 && t <= m->first_time && m->first_time - t <= 366 * 86400)
-			start = t;
-	}
+	int64_t start = message_arrival_time(m);
 	if (end == 0 || start < 0 || end < start)
 		return false;
 	return end - start >= d->options.min_queue_seconds;

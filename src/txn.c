@@ -475,11 +475,38 @@ static void on_arrival(struct txn_table *table, struct message *m, const struct 
 
 /* ---- handing records out ---- */
 
+/* The ID's first six characters, base 62; -1 when they are not. */
+static int64_t id_time(const char *id)
+{
+	int64_t t = 0;
+	for (int i = 0; i < 6; i++) {
+		char c = id[i];
+		int digit = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'A' && c <= 'Z' ? c - 'A' + 10
+			: c >= 'a' && c <= 'z' ? c - 'a' + 36 : -1;
+		if (digit < 0)
+			return -1;
+		t = t * 62 + digit;
+	}
+	return t;
+}
+
+int64_t message_arrival_time(const struct message *message)
+{
+	if (message->arrival.seen)
+		return message->arrival.time;
+	int64_t t = id_time(message->id);
+	if (t >= 0 && t <= message->first_time && message->first_time - t <= 366 * 86400)
+		return t;
+	return -1;
+}
+
 int64_t message_queue_seconds(const struct message *message)
 {
-	if (!message->arrival.seen || message->completed == 0)
+	int64_t arrival = message_arrival_time(message);
+	if (arrival < 0 || message->completed == 0 || message->completed < arrival)
 		return -1;
-	return message->completed - message->arrival.time;
+	return message->completed - arrival;
 }
 
 bool recipient_was_deferred(const struct recipient *recipient)

@@ -104,6 +104,11 @@ struct message {
 	size_t recipient_capacity, line_capacity;
 };
 
+/* When the message arrived: its <= line, else the second Exim encoded in
+ * the first six characters of its ID (base 62) when that is plausible (not
+ * after the first line seen, at most a year before it); -1 when unknown. */
+int64_t message_arrival_time(const struct message *message);
+
 /* Queue time in seconds (completed - arrival); -1 when unknown. */
 int64_t message_queue_seconds(const struct message *message);
 

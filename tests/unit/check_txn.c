@@ -207,9 +207,13 @@ START_TEST(test_local_delivery_after_deferral_is_one_recipient)
 		NULL,
 	};
 	struct capture c;
+	use_time_zone("UTC");
 	run(&c, lines);
 	ck_assert_str_eq(c.messages[0].recipients, "info=delivered/1");
 	ck_assert(!c.messages[0].arrival_seen);
+	/* no <= line: the arrival comes from the ID, base-62 "1rkKOO" =
+	 * 1710320120 = 2024-03-13 09:55:20 UTC; Completed at 1710410955 */
+	ck_assert_int_eq(c.messages[0].queue_seconds, 1710410955 - 1710320120);
 }
 END_TEST
 

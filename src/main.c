@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "drilldown.h"
+#include "explain.h"
 #include "lexer.h"
 #include "msg.h"
 #include "pipeline.h"
@@ -23,6 +24,9 @@ static const char usage_text[] =
 	"       eximexplain grep [-l] [-I] [-v] [-M] [-t SECS] [OPTIONS] PATTERN [FILE...]\n"
 	"       eximexplain show [OPTIONS] ID... [FILE...]\n"
 	"       eximexplain stats [OPTIONS] [FILE...]\n"
+	"       eximexplain explain [--code N] [--status X.Y.Z] [--host H] [--stage S] TEXT\n"
+	"       eximexplain explain --tsv < CODE-TAB-STATUS-TAB-TEXT-LINES\n"
+	"       eximexplain rules [--list | --check FILE]\n"
 	"\n"
 	"Reads Exim main logs (plain, gzip, or stdin as -), several files in\n"
 	"time order, and explains what happened to the mail.\n"
@@ -35,6 +39,8 @@ static const char usage_text[] =
 	"               -M related messages too, -t SECS at least SECS on the queue\n"
 	"  show         every line of the messages with these IDs (and their bounces)\n"
 	"  stats        one \"KIND COUNT\" line per line kind, unknown included\n"
+	"  explain      explain one error text, or (--tsv) one per stdin line\n"
+	"  rules        list the rules in matching order, or check a rule file\n"
 	"\n"
 	"options:\n"
 	"  --since WHEN      only lines at or after WHEN: 2024-03-14, \"2024-03-14 10:00\",\n"
@@ -42,6 +48,8 @@ static const char usage_text[] =
 	"  --until WHEN      only lines before WHEN\n"
 	"  --color WHEN      auto (on a terminal), always, never\n"
 	"  --unparsed FILE   write every line of unknown shape to FILE, verbatim\n"
+	"  --rules PATH      more rules (a file, or a directory of *.rules); a rule\n"
+	"                    with a shipped rule's id replaces it (repeatable)\n"
 	"  --version         print the version\n"
 	"  --help            print this help\n"
 	"\n"
@@ -54,7 +62,9 @@ static const char *const default_logs[] = {
 	"/var/log/exim_mainlog", "/var/log/exim4/mainlog", "/var/log/exim/main.log",
 };
 
-enum mode { MODE_REPORT, MODE_STATS, MODE_GREP, MODE_SHOW };
+enum mode { MODE_REPORT, MODE_STATS, MODE_GREP, MODE_SHOW, MODE_EXPLAIN, MODE_RULES };
+
+#define RULE_PATHS_MAX 64
 
 struct command_line {
 	enum mode mode;
@@ -63,6 +73,13 @@ struct command_line {
 	const char *color_when; /* --color as given; resolved once at the end */
 	bool color;
 	struct drilldown_options drilldown;
+	const char *rule_paths[RULE_PATHS_MAX];
+	size_t rule_path_count;
+	/* explain: what the text does not say; rules: what to do */
+	int code;
+	const char *status, *host, *stage;
+	bool tsv, list;
+	const char *check_path;
 	const char **paths;
 	size_t path_count;
 };
@@ -85,6 +102,7 @@ static bool pick_mode(const char *word, enum mode *mode)
 	} modes[] = {
 		{ "report", MODE_REPORT }, { "stats", MODE_STATS },
 		{ "grep", MODE_GREP }, { "show", MODE_SHOW },
+		{ "explain", MODE_EXPLAIN }, { "rules", MODE_RULES },
 	};
 	for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
 		if (strcmp(word, modes[i].name) == 0) {
@@ -130,7 +148,10 @@ static int bad_option(const char *what, const char *detail)
 /* Options common to every mode, and grep's own; -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct command_line *cl)
 {
-	enum { OPT_UNPARSED = 256, OPT_SINCE, OPT_UNTIL, OPT_COLOR, OPT_VERSION };
+	enum {
+		OPT_UNPARSED = 256, OPT_SINCE, OPT_UNTIL, OPT_COLOR, OPT_VERSION, OPT_RULES,
+		OPT_CODE, OPT_STATUS, OPT_HOST, OPT_STAGE, OPT_TSV, OPT_LIST, OPT_CHECK
+	};
 	static const struct option long_options[] = {
 		{ "unparsed", required_argument, NULL, OPT_UNPARSED },
 		{ "since", required_argument, NULL, OPT_SINCE },
@@ -142,6 +163,14 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		{ "invert", no_argument, NULL, 'v' },
 		{ "related", no_argument, NULL, 'M' },
 		{ "queue-time", required_argument, NULL, 't' },
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "code", required_argument, NULL, OPT_CODE },
+		{ "status", required_argument, NULL, OPT_STATUS },
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "stage", required_argument, NULL, OPT_STAGE },
+		{ "tsv", no_argument, NULL, OPT_TSV },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "check", required_argument, NULL, OPT_CHECK },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -152,6 +181,11 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 	while ((c = getopt_long(argc, argv, "+:hlIvMt:", long_options, NULL)) != -1) {
 		if (c > 0 && c < 256 && strchr("lIvMt", c) && cl->mode != MODE_GREP)
 			return bad_option("-l, -I, -v, -M and -t are grep options", NULL);
+		if (c >= OPT_CODE && c <= OPT_TSV && cl->mode != MODE_EXPLAIN)
+			return bad_option("--code, --status, --host, --stage and --tsv are explain options",
+			                  NULL);
+		if (c >= OPT_LIST && c <= OPT_CHECK && cl->mode != MODE_RULES)
+			return bad_option("--list and --check are rules options", NULL);
 		switch (c) {
 		case OPT_UNPARSED: cl->pipeline.unparsed_path = optarg; break;
 		case OPT_SINCE:
@@ -163,6 +197,29 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 				return bad_option("--until: not a time", optarg);
 			break;
 		case OPT_COLOR: cl->color_when = optarg; break;
+		case OPT_RULES:
+			if (cl->rule_path_count == RULE_PATHS_MAX)
+				return bad_option("too many --rules", optarg);
+			cl->rule_paths[cl->rule_path_count++] = optarg;
+			break;
+		case OPT_CODE: {
+			int64_t code;
+			if (!parse_seconds(optarg, &code) || code < 200 || code > 599)
+				return bad_option("--code: not an SMTP reply code", optarg);
+			cl->code = (int)code;
+			break;
+		}
+		case OPT_STATUS: cl->status = optarg; break;
+		case OPT_HOST: cl->host = optarg; break;
+		case OPT_STAGE:
+			if (explain_stage_name(text_make(optarg, strlen(optarg))).len == 0)
+				return bad_option("--stage: one of connect, helo, starttls, auth, mail, "
+				                  "rcpt, data, end-of-data", optarg);
+			cl->stage = optarg;
+			break;
+		case OPT_TSV: cl->tsv = true; break;
+		case OPT_LIST: cl->list = true; break;
+		case OPT_CHECK: cl->check_path = optarg; break;
 		case 'l': cl->drilldown.literal = true; break;
 		case 'I': cl->drilldown.case_sensitive = true; break;
 		case 'v': cl->drilldown.invert = true; break;
@@ -192,6 +249,21 @@ static bool resolve_color(struct command_line *cl)
 	else
 		return false;
 	return true;
+}
+
+/* explain takes TEXT (its words are joined), rules one of its options. */
+static int check_rule_modes(const struct command_line *cl)
+{
+	if (cl->mode == MODE_RULES) {
+		if (cl->path_count || cl->list == (cl->check_path != NULL))
+			return usage_error("rules takes --list or --check FILE", NULL);
+		return 0;
+	}
+	if (cl->tsv && cl->path_count)
+		return usage_error("explain --tsv reads its lines from stdin, not arguments", NULL);
+	if (!cl->tsv && cl->path_count == 0)
+		return usage_error("explain needs the error TEXT (or --tsv)", NULL);
+	return 0;
 }
 
 /* Reorder-free parsing: options may follow the mode, then positional
@@ -242,6 +314,8 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	}
 	cl->paths = positional + first_file;
 	cl->path_count = count - first_file;
+	if (cl->mode == MODE_EXPLAIN || cl->mode == MODE_RULES)
+		return check_rule_modes(cl);
 	if (cl->path_count == 0 && !default_input(cl))
 		return usage_error("no log file given, stdin is a terminal, and none of "
 		                   "/var/log/exim_mainlog, /var/log/exim4/mainlog, "
@@ -298,6 +372,55 @@ static int run_drilldown(struct command_line *cl)
 	return status;
 }
 
+static struct explainer *load_rules(const struct command_line *cl)
+{
+	struct explain_options options = { .rule_paths = cl->rule_paths,
+		                           .rule_path_count = cl->rule_path_count };
+	size_t errors;
+	struct explainer *explainer = explain_new(&options, &errors);
+	if (errors)
+		msg_warn("%zu error%s in the rule files; the rules in error are left out", errors,
+		         errors == 1 ? "" : "s");
+	return explainer;
+}
+
+static int run_explain(const struct command_line *cl)
+{
+	struct explainer *explainer = load_rules(cl);
+	int status;
+	if (cl->tsv) {
+		status = explain_tsv(explainer, stdin, stdout);
+	} else {
+		struct strbuf text = STRBUF_INIT;
+		for (size_t i = 0; i < cl->path_count; i++) {
+			if (i)
+				strbuf_append_char(&text, ' ');
+			strbuf_append_str(&text, cl->paths[i]);
+		}
+		struct text stage = cl->stage ? explain_stage_name(text_make(cl->stage, strlen(cl->stage)))
+		                              : text_make(NULL, 0);
+		struct text status_code = cl->status ? text_make(cl->status, strlen(cl->status))
+		                                     : text_make(NULL, 0);
+		struct text host = cl->host ? text_make(cl->host, strlen(cl->host)) : text_make(NULL, 0);
+		struct rule_facts facts;
+		explain_text_facts(strbuf_text(&text), cl->code, status_code, stage, host, &facts);
+		status = explain_print(explainer, &facts, stdout);
+		strbuf_release(&text);
+	}
+	explain_free(explainer);
+	return status;
+}
+
+static int run_rules(const struct command_line *cl)
+{
+	if (cl->check_path)
+		return explain_check_rules(cl->check_path, stdout);
+	struct explainer *explainer = load_rules(cl);
+	int status = explain_list_rules(explainer, stdout);
+	explain_free(explainer);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct command_line cl;
@@ -309,6 +432,10 @@ int main(int argc, char **argv)
 	case MODE_GREP:
 	case MODE_SHOW:
 		return run_drilldown(&cl);
+	case MODE_EXPLAIN:
+		return run_explain(&cl);
+	case MODE_RULES:
+		return run_rules(&cl);
 	case MODE_REPORT:
 	default:
 		return run_report(&cl);

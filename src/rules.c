@@ -1,0 +1,977 @@
+/*
+ * rules: load, check and match the rule table (grammar/rules.abnf).
+ *
+ * A rule is a list of conditions, all of which must hold, and four
+ * outputs. Cheap conditions (outcome, kind, stage, code, status, names)
+ * are tested before patterns, so most rules are passed over without
+ * running PCRE2. This module must never let a pattern run without a match
+ * limit, and never print a byte of the facts it matches (callers escape).
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "msg.h"
+#include "rules.h"
+#include "xalloc.h"
+
+/* Bounds for trusted but possibly careless input: a rule file is read
+ * whole, and patterns get a budget per match. */
+#define RULE_FILE_MAX (8u << 20)
+#define MATCH_LIMIT 200000u
+#define DEPTH_LIMIT 2000u
+#define JIT_STACK_MAX (1u << 20)
+
+_Static_assert(LINE_KIND_COUNT <= 64, "kind conditions are a 64-bit mask");
+
+static const char *const outcome_names[RULE_OUTCOME_COUNT] = {
+	"failed", "deferred", "discarded", "frozen", "event",
+};
+
+static const char *const reasons[] = {
+	"userunknown", "mailboxfull", "hostunknown", "hasmoved", "notaccept", "suspend",
+	"filtered", "rejected", "blocked", "badreputation", "requireptr", "authfailure",
+	"spamdetected", "virusdetected", "policyviolation", "contenterror",
+	"notcompliantrfc", "mesgtoobig", "exceedlimit", "norelaying", "securityerror",
+	"failedstarttls", "toomanyconn", "speeding", "expired", "networkerror",
+	"systemerror", "systemfull", "mailererror", "syntaxerror", "suppressed", "onhold",
+	"undefined", "delivered", "greylisted", "discarded", "frozen", "localconfig",
+};
+
+static const char *const owners[] = {
+	"local_config", "local_policy", "recipient", "remote_policy",
+	"sender_reputation", "network", "dns", "unknown",
+};
+
+/* Stage names in rule files, and the names txn gives the same stages. */
+static const struct {
+	const char *rule_name, *txn_name;
+} stages[] = {
+	{ "none", "" }, { "connect", "connect" }, { "helo", "HELO" },
+	{ "starttls", "STARTTLS" }, { "auth", "AUTH" }, { "mail", "MAIL FROM" },
+	{ "rcpt", "RCPT TO" }, { "data", "DATA" }, { "end-of-data", "end of data" },
+};
+#define STAGE_COUNT (sizeof stages / sizeof *stages)
+
+/* Template fields, and the words used when a field is empty (or, in a
+ * group's generic explanation, varies). */
+static const struct {
+	const char *name, *otherwise;
+} fields[] = {
+	{ "host", "the remote server" }, { "ip", "the remote address" },
+	{ "domain", "the recipient's domain" }, { "address", "the recipient" },
+	{ "sender", "the sender" }, { "router", "the router" },
+	{ "transport", "the transport" }, { "code", "the reply code" },
+	{ "status", "the status code" }, { "stage", "the SMTP stage" },
+	{ "text", "the remote reply" }, { "error", "the error" }, { "kind", "the line" },
+	{ "outcome", "the outcome" },
+};
+#define FIELD_COUNT (sizeof fields / sizeof *fields)
+
+static int find_field(struct text name)
+{
+	for (size_t i = 0; i < FIELD_COUNT; i++)
+		if (text_equals(name, fields[i].name))
+			return (int)i;
+	return -1;
+}
+
+struct code_range {
+	int low, high;
+};
+
+struct status_pattern {
+	int part[3]; /* -1: any */
+};
+
+struct name_list {
+	char **names;
+	size_t count;
+};
+
+struct rule {
+	char *id;
+	char *file;
+	unsigned line;
+	/* conditions; an empty one holds for every failure */
+	unsigned outcomes;    /* bit per enum rule_outcome; 0: any */
+	uint64_t kinds;       /* bit per line kind; 0: any */
+	unsigned stage_bits;  /* bit per stages[] entry; 0: any */
+	struct code_range *codes;
+	size_t code_count;
+	struct status_pattern *statuses;
+	size_t status_count;
+	struct name_list routers, transports, hosts, domains;
+	pcre2_code *error_re, *text_re;
+	bool warned;          /* a pattern hit the match limit once already */
+	/* outputs */
+	const char *reason, *owner;
+	char *explanation, *action;
+};
+
+struct rule_set {
+	struct rule **front;  /* user rules with new ids, in load order */
+	size_t front_count;
+	struct rule **main;   /* shipped rules, user replacements in place */
+	size_t main_count;
+	pcre2_match_data *match_data;
+	pcre2_match_context *match_context;
+	pcre2_jit_stack *jit_stack;
+};
+
+const char *rules_outcome_name(enum rule_outcome outcome)
+{
+	return outcome < RULE_OUTCOME_COUNT ? outcome_names[outcome] : "?";
+}
+
+/* ---- the rule set ---- */
+
+static void names_free(struct name_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		free(list->names[i]);
+	free(list->names);
+}
+
+static void rule_free(struct rule *rule)
+{
+	if (rule == NULL)
+		return;
+	free(rule->id);
+	free(rule->file);
+	free(rule->codes);
+	free(rule->statuses);
+	names_free(&rule->routers);
+	names_free(&rule->transports);
+	names_free(&rule->hosts);
+	names_free(&rule->domains);
+	pcre2_code_free(rule->error_re);
+	pcre2_code_free(rule->text_re);
+	free(rule->explanation);
+	free(rule->action);
+	free(rule);
+}
+
+struct rule_set *rules_new(void)
+{
+	struct rule_set *set = xcalloc(1, sizeof *set);
+	set->match_data = pcre2_match_data_create(1, NULL);
+	set->match_context = pcre2_match_context_create(NULL);
+	if (set->match_data == NULL || set->match_context == NULL)
+		msg_fatal("out of memory");
+	pcre2_set_match_limit(set->match_context, MATCH_LIMIT);
+	pcre2_set_depth_limit(set->match_context, DEPTH_LIMIT);
+	set->jit_stack = pcre2_jit_stack_create(32 * 1024, JIT_STACK_MAX, NULL);
+	if (set->jit_stack)
+		pcre2_jit_stack_assign(set->match_context, NULL, set->jit_stack);
+	return set;
+}
+
+void rules_free(struct rule_set *set)
+{
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < set->front_count; i++)
+		rule_free(set->front[i]);
+	for (size_t i = 0; i < set->main_count; i++)
+		rule_free(set->main[i]);
+	free(set->front);
+	free(set->main);
+	pcre2_match_data_free(set->match_data);
+	pcre2_match_context_free(set->match_context);
+	pcre2_jit_stack_free(set->jit_stack);
+	free(set);
+}
+
+size_t rules_count(const struct rule_set *set)
+{
+	return set->front_count + set->main_count;
+}
+
+const struct rule *rules_at(const struct rule_set *set, size_t index)
+{
+	if (index < set->front_count)
+		return set->front[index];
+	index -= set->front_count;
+	return index < set->main_count ? set->main[index] : NULL;
+}
+
+static struct rule **find_id(struct rule_set *set, const char *id)
+{
+	for (size_t i = 0; i < set->front_count; i++)
+		if (strcmp(set->front[i]->id, id) == 0)
+			return &set->front[i];
+	for (size_t i = 0; i < set->main_count; i++)
+		if (strcmp(set->main[i]->id, id) == 0)
+			return &set->main[i];
+	return NULL;
+}
+
+static void push(struct rule ***vector, size_t *count, struct rule *rule)
+{
+	*vector = xreallocarray(*vector, *count + 1, sizeof **vector);
+	(*vector)[(*count)++] = rule;
+}
+
+/* ---- parsing one file ---- */
+
+struct loader {
+	struct rule_set *set;
+	enum rule_origin origin;
+	const char *path;
+	unsigned line;
+	size_t errors;
+	struct rule *rule;      /* the rule being read; NULL after an error in it */
+	bool rule_failed;
+	struct strbuf error_re, text_re; /* alternatives collected for the rule */
+	unsigned error_re_line, text_re_line;
+	unsigned seen;          /* bit per key seen in this rule */
+};
+
+static void load_error(struct loader *ld, unsigned line, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void load_error(struct loader *ld, unsigned line, const char *format, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, format);
+	vsnprintf(what, sizeof what, format, ap);
+	va_end(ap);
+	msg_warn("%s:%u: %s", ld->path, line, what);
+	ld->errors++;
+	ld->rule_failed = true;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static struct text trim(struct text t)
+{
+	while (t.len && (is_blank(t.ptr[0]) || t.ptr[0] == '\r'))
+		t = text_skip(t, 1);
+	while (t.len && (is_blank(t.ptr[t.len - 1]) || t.ptr[t.len - 1] == '\r'))
+		t.len--;
+	return t;
+}
+
+/* The next blank-separated word of *rest, or an empty view. */
+static struct text next_word(struct text *rest)
+{
+	*rest = trim(*rest);
+	size_t n = 0;
+	while (n < rest->len && !is_blank(rest->ptr[n]))
+		n++;
+	struct text word = text_make(rest->ptr, n);
+	*rest = text_skip(*rest, n);
+	return word;
+}
+
+static bool valid_id(struct text id)
+{
+	bool dot = false, part = false;
+	for (size_t i = 0; i < id.len; i++) {
+		char c = id.ptr[i];
+		if (c == '.') {
+			if (!part)
+				return false;
+			dot = true;
+			part = false;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-') {
+			part = true;
+		} else {
+			return false;
+		}
+	}
+	return dot && part;
+}
+
+static int find_word(const char *const *words, size_t count, struct text word)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(words[i]) == word.len && memcmp(words[i], word.ptr, word.len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool parse_code(struct text w, struct code_range *out)
+{
+	if (w.len != 3 || w.ptr[0] < '1' || w.ptr[0] > '5')
+		return false;
+	int low = w.ptr[0] - '0', high = low;
+	bool wild = false;
+	for (size_t i = 1; i < 3; i++) {
+		char c = w.ptr[i];
+		if (c == 'x' || c == 'X') {
+			wild = true;
+			low = low * 10;
+			high = high * 10 + 9;
+		} else if (c >= '0' && c <= '9' && !wild) {
+			low = low * 10 + (c - '0');
+			high = high * 10 + (c - '0');
+		} else {
+			return false;
+		}
+	}
+	out->low = low;
+	out->high = high;
+	return true;
+}
+
+/* "5.7.1", "5.7.*", "4.*.*": parts of 1-3 digits or "*". */
+static bool parse_status(struct text w, int part[3])
+{
+	size_t i = 0;
+	for (int k = 0; k < 3; k++) {
+		if (k > 0) {
+			if (i >= w.len || w.ptr[i] != '.')
+				return false;
+			i++;
+		}
+		if (i < w.len && w.ptr[i] == '*') {
+			part[k] = -1;
+			i++;
+			continue;
+		}
+		int value = 0, digits = 0;
+		while (i < w.len && w.ptr[i] >= '0' && w.ptr[i] <= '9' && digits < 4) {
+			value = value * 10 + (w.ptr[i++] - '0');
+			digits++;
+		}
+		if (digits == 0 || digits > 3)
+			return false;
+		part[k] = value;
+	}
+	return i == w.len;
+}
+
+static void add_name(struct name_list *list, struct text word)
+{
+	list->names = xreallocarray(list->names, list->count + 1, sizeof *list->names);
+	list->names[list->count++] = xmemdup(word.ptr, word.len);
+}
+
+/* Every {field} and {field|words} of a template must name a field. */
+static bool check_template(struct loader *ld, struct text value)
+{
+	for (size_t i = 0; i < value.len; i++) {
+		if (value.ptr[i] == '}') {
+			load_error(ld, ld->line, "'}' without '{'");
+			return false;
+		}
+		if (value.ptr[i] != '{')
+			continue;
+		size_t close = i + 1;
+		while (close < value.len && value.ptr[close] != '}' && value.ptr[close] != '{')
+			close++;
+		if (close >= value.len || value.ptr[close] != '}') {
+			load_error(ld, ld->line, "'{' without '}'");
+			return false;
+		}
+		size_t name_end = i + 1;
+		while (name_end < close && value.ptr[name_end] != '|')
+			name_end++;
+		struct text name = text_make(value.ptr + i + 1, name_end - i - 1);
+		if (find_field(name) < 0) {
+			load_error(ld, ld->line, "unknown field {%.*s}", (int)name.len, name.ptr);
+			return false;
+		}
+		i = close;
+	}
+	return true;
+}
+
+static void append_output(char **target, struct text value)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (*target) {
+		strbuf_append_str(&sb, *target);
+		strbuf_append_char(&sb, ' ');
+		free(*target);
+	}
+	strbuf_append_text(&sb, value);
+	*target = sb.data;
+}
+
+enum key {
+	KEY_OUTCOME, KEY_KIND, KEY_ROUTER, KEY_TRANSPORT, KEY_HOST, KEY_DOMAIN, KEY_STAGE,
+	KEY_CODE, KEY_STATUS, KEY_ERROR, KEY_TEXT, KEY_REASON, KEY_OWNER, KEY_EXPLANATION,
+	KEY_ACTION, KEY_COUNT
+};
+
+static const char *const key_names[KEY_COUNT] = {
+	"outcome", "kind", "router", "transport", "host", "domain", "stage", "code",
+	"status", "error", "text", "reason", "owner", "explanation", "action",
+};
+
+static bool repeatable(enum key key)
+{
+	return key == KEY_ERROR || key == KEY_TEXT || key == KEY_EXPLANATION || key == KEY_ACTION;
+}
+
+/* One word of a list-valued key; false (with an error) when it is bad. */
+static bool take_word(struct loader *ld, enum key key, struct text w)
+{
+	struct rule *r = ld->rule;
+	int at;
+	switch (key) {
+	case KEY_OUTCOME:
+		at = find_word(outcome_names, RULE_OUTCOME_COUNT, w);
+		if (at >= 0)
+			r->outcomes |= 1u << at;
+		break;
+	case KEY_KIND: {
+		enum line_kind kind = line_kind_from_name(w.ptr, w.len);
+		at = kind == LINE_KIND_COUNT ? -1 : (int)kind;
+		if (at >= 0)
+			r->kinds |= UINT64_C(1) << at;
+		break;
+	}
+	case KEY_STAGE:
+		at = -1;
+		for (size_t i = 0; i < STAGE_COUNT; i++)
+			if (text_equals(w, stages[i].rule_name))
+				at = (int)i;
+		if (at >= 0)
+			r->stage_bits |= 1u << at;
+		break;
+	case KEY_CODE: {
+		struct code_range range;
+		at = parse_code(w, &range) ? 0 : -1;
+		if (at == 0) {
+			r->codes = xreallocarray(r->codes, r->code_count + 1, sizeof *r->codes);
+			r->codes[r->code_count++] = range;
+		}
+		break;
+	}
+	case KEY_STATUS: {
+		struct status_pattern p;
+		at = parse_status(w, p.part) && p.part[0] >= 2 && p.part[0] <= 5 ? 0 : -1;
+		if (at == 0) {
+			r->statuses = xreallocarray(r->statuses, r->status_count + 1,
+			                            sizeof *r->statuses);
+			r->statuses[r->status_count++] = p;
+		}
+		break;
+	}
+	case KEY_ROUTER: add_name(&r->routers, w); return true;
+	case KEY_TRANSPORT: add_name(&r->transports, w); return true;
+	case KEY_HOST: add_name(&r->hosts, w); return true;
+	case KEY_DOMAIN: add_name(&r->domains, w); return true;
+	default: return false;
+	}
+	if (at < 0)
+		load_error(ld, ld->line, "%s: '%.*s' is not a valid value", key_names[key],
+		           (int)w.len, w.ptr);
+	return at >= 0;
+}
+
+static void take_pattern(struct loader *ld, struct strbuf *alternatives, unsigned *first_line,
+                         struct text value)
+{
+	if (alternatives->len)
+		strbuf_append_char(alternatives, '|');
+	else
+		*first_line = ld->line;
+	strbuf_append_str(alternatives, "(?:");
+	strbuf_append_text(alternatives, value);
+	strbuf_append_char(alternatives, ')');
+	/* check each line alone, so the error names its line */
+	int code;
+	PCRE2_SIZE offset;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)value.ptr, value.len, PCRE2_CASELESS, &code,
+	                               &offset, NULL);
+	if (re == NULL) {
+		PCRE2_UCHAR why[256];
+		pcre2_get_error_message(code, why, sizeof why);
+		load_error(ld, ld->line, "bad pattern at offset %zu: %s", (size_t)offset,
+		           (const char *)why);
+	}
+	pcre2_code_free(re);
+}
+
+static void take_key(struct loader *ld, enum key key, struct text value)
+{
+	struct rule *r = ld->rule;
+	if ((ld->seen & (1u << key)) && !repeatable(key)) {
+		load_error(ld, ld->line, "'%s' given twice in rule %s", key_names[key], r->id);
+		return;
+	}
+	ld->seen |= 1u << key;
+	int at;
+	switch (key) {
+	case KEY_REASON:
+		at = find_word(reasons, sizeof reasons / sizeof *reasons, value);
+		if (at < 0)
+			load_error(ld, ld->line, "unknown reason '%.*s'", (int)value.len, value.ptr);
+		else
+			r->reason = reasons[at];
+		return;
+	case KEY_OWNER:
+		at = find_word(owners, sizeof owners / sizeof *owners, value);
+		if (at < 0)
+			load_error(ld, ld->line, "unknown owner '%.*s'", (int)value.len, value.ptr);
+		else
+			r->owner = owners[at];
+		return;
+	case KEY_EXPLANATION:
+		if (check_template(ld, value))
+			append_output(&r->explanation, value);
+		return;
+	case KEY_ACTION:
+		if (check_template(ld, value))
+			append_output(&r->action, value);
+		return;
+	case KEY_ERROR:
+		take_pattern(ld, &ld->error_re, &ld->error_re_line, value);
+		return;
+	case KEY_TEXT:
+		take_pattern(ld, &ld->text_re, &ld->text_re_line, value);
+		return;
+	default:
+		for (struct text rest = value, w = next_word(&rest); w.len; w = next_word(&rest))
+			if (!take_word(ld, key, w))
+				return;
+	}
+}
+
+static pcre2_code *compile(struct loader *ld, struct strbuf *alternatives, unsigned line)
+{
+	if (alternatives->len == 0)
+		return NULL;
+	int code;
+	PCRE2_SIZE offset;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)alternatives->data, alternatives->len,
+	                               PCRE2_CASELESS, &code, &offset, NULL);
+	if (re == NULL) {
+		PCRE2_UCHAR why[256];
+		pcre2_get_error_message(code, why, sizeof why);
+		load_error(ld, line, "bad pattern: %s", (const char *)why);
+		return NULL;
+	}
+	/* JIT is an optimisation: without it (no JIT on this CPU) the
+	 * interpreter runs the same pattern under the same limits */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+/* The rule being read is complete: check it and file it. */
+static void end_rule(struct loader *ld)
+{
+	struct rule *r = ld->rule;
+	if (r == NULL)
+		return;
+	ld->rule = NULL;
+	if (!ld->rule_failed) {
+		r->error_re = compile(ld, &ld->error_re, ld->error_re_line);
+		r->text_re = compile(ld, &ld->text_re, ld->text_re_line);
+	}
+	static const enum key required[] = { KEY_REASON, KEY_OWNER, KEY_EXPLANATION, KEY_ACTION };
+	for (size_t i = 0; i < sizeof required / sizeof *required && !ld->rule_failed; i++)
+		if (!(ld->seen & (1u << required[i])))
+			load_error(ld, r->line, "rule %s has no '%s'", r->id, key_names[required[i]]);
+	if (ld->rule_failed) {
+		rule_free(r);
+		return;
+	}
+	struct rule **same = find_id(ld->set, r->id);
+	if (same && ld->origin == RULES_SHIPPED) {
+		/* two shipped rules with one id is a packaging mistake */
+		load_error(ld, r->line, "rule %s is already defined at %s:%u", r->id,
+		           (*same)->file, (*same)->line);
+		rule_free(r);
+	} else if (same) {
+		rule_free(*same);
+		*same = r;
+	} else if (ld->origin == RULES_USER) {
+		push(&ld->set->front, &ld->set->front_count, r);
+	} else {
+		push(&ld->set->main, &ld->set->main_count, r);
+	}
+}
+
+static void begin_rule(struct loader *ld, struct text rest)
+{
+	end_rule(ld);
+	struct text id = next_word(&rest);
+	ld->rule_failed = false;
+	ld->seen = 0;
+	strbuf_reset(&ld->error_re);
+	strbuf_reset(&ld->text_re);
+	if (!valid_id(id) || trim(rest).len) {
+		load_error(ld, ld->line,
+		           "'rule' needs one id of dot-separated lower-case words, like remote.greylisted");
+		/* keep a placeholder so the keys below it are skipped quietly */
+	}
+	struct rule *r = xcalloc(1, sizeof *r);
+	r->id = xmemdup(id.ptr, id.len);
+	r->file = xstrdup(ld->path);
+	r->line = ld->line;
+	ld->rule = r;
+}
+
+static void parse_line(struct loader *ld, struct text line)
+{
+	if (memchr(line.ptr, '\0', line.len)) {
+		load_error(ld, ld->line, "NUL byte in a rule file");
+		return;
+	}
+	struct text body = trim(line);
+	if (body.len == 0 || body.ptr[0] == '#')
+		return;
+	if (!is_blank(line.ptr[0])) {
+		struct text rest = line;
+		struct text word = next_word(&rest);
+		if (text_equals(word, "rule"))
+			begin_rule(ld, rest);
+		else
+			load_error(ld, ld->line,
+			           "expected 'rule ID' (key lines must be indented)");
+		return;
+	}
+	if (ld->rule == NULL) {
+		load_error(ld, ld->line, "key line before the first 'rule' line");
+		return;
+	}
+	if (ld->rule_failed)
+		return; /* one error per rule is enough */
+	struct text rest = body;
+	struct text word = next_word(&rest);
+	struct text value = trim(rest);
+	int key = find_word(key_names, KEY_COUNT, word);
+	if (key < 0) {
+		load_error(ld, ld->line, "unknown key '%.*s'", (int)word.len, word.ptr);
+		return;
+	}
+	if (value.len == 0) {
+		load_error(ld, ld->line, "'%s' needs a value", key_names[key]);
+		return;
+	}
+	take_key(ld, (enum key)key, value);
+}
+
+static char *read_whole(const char *path, size_t *length)
+{
+	FILE *fp = fopen(path, "rb");
+	if (fp == NULL) {
+		msg_warn("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct strbuf sb = STRBUF_INIT;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+		if (sb.len + n > RULE_FILE_MAX) {
+			msg_warn("%s: a rule file may hold at most %u bytes", path, RULE_FILE_MAX);
+			strbuf_release(&sb);
+			fclose(fp);
+			return NULL;
+		}
+		strbuf_append(&sb, chunk, n);
+	}
+	bool failed = ferror(fp);
+	fclose(fp);
+	if (failed) {
+		msg_warn("%s: read error", path);
+		strbuf_release(&sb);
+		return NULL;
+	}
+	*length = sb.len;
+	return sb.data ? sb.data : xstrdup("");
+}
+
+static size_t load_file(struct rule_set *set, const char *path, enum rule_origin origin)
+{
+	size_t length;
+	char *data = read_whole(path, &length);
+	if (data == NULL)
+		return 1;
+	struct loader ld = { .set = set, .origin = origin, .path = path };
+	strbuf_init(&ld.error_re);
+	strbuf_init(&ld.text_re);
+	struct text rest = text_make(data, length);
+	while (rest.len) {
+		const char *nl = memchr(rest.ptr, '\n', rest.len);
+		size_t n = nl ? (size_t)(nl - rest.ptr) : rest.len;
+		ld.line++;
+		parse_line(&ld, text_make(rest.ptr, n));
+		rest = text_skip(rest, n + (nl != NULL));
+	}
+	end_rule(&ld);
+	strbuf_release(&ld.error_re);
+	strbuf_release(&ld.text_re);
+	free(data);
+	return ld.errors;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_rules_file(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] != '.' && n > 6 && strcmp(name + n - 6, ".rules") == 0;
+}
+
+size_t rules_load(struct rule_set *set, const char *path, enum rule_origin origin)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		msg_warn("%s: %s", path, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return load_file(set, path, origin);
+	DIR *dir = opendir(path);
+	if (dir == NULL) {
+		msg_warn("%s: %s", path, strerror(errno));
+		return 1;
+	}
+	char **names = NULL;
+	size_t count = 0;
+	for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+		if (!is_rules_file(e->d_name))
+			continue;
+		names = xreallocarray(names, count + 1, sizeof *names);
+		names[count++] = xstrdup(e->d_name);
+	}
+	closedir(dir);
+	qsort(names, count, sizeof *names, by_name);
+	size_t errors = 0;
+	struct strbuf file = STRBUF_INIT;
+	for (size_t i = 0; i < count; i++) {
+		strbuf_reset(&file);
+		strbuf_printf(&file, "%s/%s", path, names[i]);
+		errors += load_file(set, file.data, origin);
+		free(names[i]);
+	}
+	strbuf_release(&file);
+	free(names);
+	return errors;
+}
+
+/* ---- matching ---- */
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Glob with * and ?, ignoring ASCII case; iterative, so no pattern can
+ * make it recurse. */
+static bool glob_match(const char *pattern, struct text s)
+{
+	size_t p = 0, i = 0, star_p = SIZE_MAX, star_i = 0;
+	size_t plen = strlen(pattern);
+	while (i < s.len) {
+		if (p < plen && (pattern[p] == '?' || lower(pattern[p]) == lower(s.ptr[i]))) {
+			p++;
+			i++;
+		} else if (p < plen && pattern[p] == '*') {
+			star_p = p++;
+			star_i = i;
+		} else if (star_p != SIZE_MAX) {
+			p = star_p + 1;
+			i = ++star_i;
+		} else {
+			return false;
+		}
+	}
+	while (p < plen && pattern[p] == '*')
+		p++;
+	return p == plen;
+}
+
+static bool any_glob(const struct name_list *list, struct text a, struct text b)
+{
+	if (list->count == 0)
+		return true;
+	for (size_t i = 0; i < list->count; i++)
+		if ((a.len && glob_match(list->names[i], a)) || (b.len && glob_match(list->names[i], b)))
+			return true;
+	return false;
+}
+
+static bool any_name(const struct name_list *list, struct text value)
+{
+	if (list->count == 0)
+		return true;
+	for (size_t i = 0; i < list->count; i++)
+		if (text_equals(value, list->names[i]))
+			return true;
+	return false;
+}
+
+static bool code_holds(const struct rule *r, int code)
+{
+	if (r->code_count == 0)
+		return true;
+	for (size_t i = 0; i < r->code_count; i++)
+		if (code >= r->codes[i].low && code <= r->codes[i].high)
+			return true;
+	return false;
+}
+
+static bool status_holds(const struct rule *r, struct text status)
+{
+	if (r->status_count == 0)
+		return true;
+	int part[3];
+	if (!parse_status(status, part))
+		return false;
+	for (size_t i = 0; i < r->status_count; i++) {
+		const int *want = r->statuses[i].part;
+		if ((want[0] < 0 || want[0] == part[0]) && (want[1] < 0 || want[1] == part[1]) &&
+		    (want[2] < 0 || want[2] == part[2]))
+			return true;
+	}
+	return false;
+}
+
+static unsigned stage_bit(struct text stage)
+{
+	for (size_t i = 0; i < STAGE_COUNT; i++)
+		if (text_equals(stage, stages[i].txn_name))
+			return 1u << i;
+	return 0;
+}
+
+static bool pattern_holds(struct rule_set *set, struct rule *r, pcre2_code *re, struct text t)
+{
+	if (re == NULL)
+		return true;
+	int rc = pcre2_match(re, (PCRE2_SPTR)(t.ptr ? t.ptr : ""), t.len, 0, 0, set->match_data,
+	                     set->match_context);
+	if (rc >= 0)
+		return true;
+	if (rc != PCRE2_ERROR_NOMATCH && !r->warned) {
+		r->warned = true;
+		PCRE2_UCHAR why[256];
+		pcre2_get_error_message(rc, why, sizeof why);
+		msg_warn("%s:%u: rule %s: pattern gave up (%s); treated as not matching", r->file,
+		         r->line, r->id, (const char *)why);
+	}
+	return false;
+}
+
+static bool rule_holds(struct rule_set *set, struct rule *r, const struct rule_facts *f)
+{
+	if (r->outcomes && !(r->outcomes & (1u << f->outcome)))
+		return false;
+	if (r->kinds && (f->kind >= LINE_KIND_COUNT || !(r->kinds & (UINT64_C(1) << f->kind))))
+		return false;
+	if (r->stage_bits && !(r->stage_bits & stage_bit(f->stage)))
+		return false;
+	if (!code_holds(r, f->code) || !status_holds(r, f->status))
+		return false;
+	if (!any_name(&r->routers, f->router) || !any_name(&r->transports, f->transport))
+		return false;
+	if (!any_glob(&r->hosts, f->host, f->ip) || !any_glob(&r->domains, f->domain, f->domain))
+		return false;
+	return pattern_holds(set, r, r->error_re, f->error) &&
+	       pattern_holds(set, r, r->text_re, f->text);
+}
+
+/* When the loaded rules have no catch-all (a user's own set, or shipped
+ * files missing), something must still be said. */
+static char last_resort_id[] = "builtin.unexplained";
+static char last_resort_file[] = "(built in)";
+static char last_resort_explanation[] =
+	"No rule explains this ({outcome}): {error|no error text was logged}.";
+static char last_resort_action[] =
+	"Read the log lines of the message (eximexplain show ID); add a rule with --rules.";
+static struct rule last_resort = {
+	.id = last_resort_id, .file = last_resort_file, .reason = "undefined", .owner = "unknown",
+	.explanation = last_resort_explanation, .action = last_resort_action,
+};
+
+const struct rule *rules_match(struct rule_set *set, const struct rule_facts *facts)
+{
+	for (size_t i = 0; i < set->front_count; i++)
+		if (rule_holds(set, set->front[i], facts))
+			return set->front[i];
+	for (size_t i = 0; i < set->main_count; i++)
+		if (rule_holds(set, set->main[i], facts))
+			return set->main[i];
+	return &last_resort;
+}
+
+const char *rule_id(const struct rule *rule) { return rule->id; }
+const char *rule_reason(const struct rule *rule) { return rule->reason; }
+const char *rule_owner(const struct rule *rule) { return rule->owner; }
+const char *rule_explanation(const struct rule *rule) { return rule->explanation; }
+const char *rule_action(const struct rule *rule) { return rule->action; }
+const char *rule_file(const struct rule *rule) { return rule->file; }
+unsigned rule_line(const struct rule *rule) { return rule->line; }
+
+/* ---- rendering ---- */
+
+static struct text field_value(const struct rule_facts *f, struct text name, char *number,
+                               size_t number_size, bool *varies)
+{
+	*varies = true;
+	if (text_equals(name, "host")) return f->host.len ? f->host : f->ip;
+	if (text_equals(name, "ip")) return f->ip;
+	if (text_equals(name, "domain")) return f->domain;
+	if (text_equals(name, "address")) return f->address;
+	if (text_equals(name, "sender")) return f->sender;
+	if (text_equals(name, "text")) return f->text;
+	if (text_equals(name, "error")) return f->error;
+	*varies = false;
+	if (text_equals(name, "router")) return f->router;
+	if (text_equals(name, "transport")) return f->transport;
+	if (text_equals(name, "status")) return f->status;
+	if (text_equals(name, "stage")) return f->stage;
+	if (text_equals(name, "kind") && f->kind < LINE_KIND_COUNT) {
+		const char *k = line_kind_name(f->kind);
+		return text_make(k, strlen(k));
+	}
+	if (text_equals(name, "outcome")) {
+		const char *o = rules_outcome_name(f->outcome);
+		return text_make(o, strlen(o));
+	}
+	if (text_equals(name, "code") && f->code > 0) {
+		int n = snprintf(number, number_size, "%d", f->code);
+		return text_make(number, n > 0 ? (size_t)n : 0);
+	}
+	return text_make(NULL, 0);
+}
+
+void rules_render(const char *template, const struct rule_facts *facts, bool generic,
+                  struct strbuf *out)
+{
+	if (template == NULL)
+		return;
+	for (const char *p = template; *p;) {
+		const char *open = strchr(p, '{');
+		const char *close = open ? strchr(open, '}') : NULL;
+		if (open == NULL || close == NULL) {
+			strbuf_append_str(out, p);
+			return;
+		}
+		strbuf_append(out, p, (size_t)(open - p));
+		const char *bar = memchr(open, '|', (size_t)(close - open));
+		struct text name = text_make(open + 1, (size_t)((bar ? bar : close) - open - 1));
+		char number[16];
+		bool varies;
+		struct text value = field_value(facts, name, number, sizeof number, &varies);
+		if (value.len && !(generic && varies))
+			strbuf_append_text(out, value);
+		else if (bar)
+			strbuf_append(out, bar + 1, (size_t)(close - bar - 1));
+		else if (find_field(name) >= 0)
+			strbuf_append_str(out, fields[find_field(name)].otherwise);
+		p = close + 1;
+	}
+}

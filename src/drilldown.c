@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain.h"
 #include "msg.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -402,8 +403,48 @@ static void render_count(struct strbuf *sb, unsigned n, const char *what)
 	strbuf_printf(sb, "%u %s%s", n, what, n == 1 ? "" : "s");
 }
 
+/* "     why: EXPLANATION [rule, reason]" and "     action: ACTION". */
+static void render_rule(const struct drilldown *d, struct strbuf *sb, const char *label,
+                        const struct rule_facts *facts)
+{
+	const struct rule *rule = explain_match(d->options.explainer, facts);
+	struct strbuf words = STRBUF_INIT;
+	rules_render(rule_explanation(rule), facts, false, &words);
+	strbuf_printf(sb, "     %s: ", label);
+	strbuf_append_escaped(sb, strbuf_text(&words));
+	strbuf_printf(sb, " [%s, %s]\n     action: ", rule_id(rule), rule_reason(rule));
+	strbuf_reset(&words);
+	rules_render(rule_action(rule), facts, false, &words);
+	strbuf_append_escaped(sb, strbuf_text(&words));
+	strbuf_append_char(sb, '\n');
+	strbuf_release(&words);
+}
+
+/* Why a recipient failed, was deferred or discarded, or was delayed. */
+static void render_explanation(const struct drilldown *d, struct strbuf *sb,
+                               const struct message *m, const struct recipient *r)
+{
+	if (d->options.explainer == NULL)
+		return;
+	struct rule_facts facts;
+	switch (r->status) {
+	case RCPT_FAILED: case RCPT_DEFERRED: case RCPT_DISCARDED:
+		explain_recipient_facts(m, r, false, &facts);
+		render_rule(d, sb, "why", &facts);
+		break;
+	case RCPT_DELIVERED:
+		if (r->deferrals == 0)
+			return;
+		explain_recipient_facts(m, r, true, &facts);
+		render_rule(d, sb, "delayed", &facts);
+		break;
+	default:
+		break;
+	}
+}
+
 static void render_recipient(const struct drilldown *d, struct strbuf *sb,
-                             const struct recipient *r)
+                             const struct message *m, const struct recipient *r)
 {
 	strbuf_append_str(sb, "  -> ");
 	strbuf_append_escaped(sb, id_text(r->address));
@@ -467,6 +508,7 @@ static void render_recipient(const struct drilldown *d, struct strbuf *sb,
 		break;
 	}
 	strbuf_append_char(sb, '\n');
+	render_explanation(d, sb, m, r);
 }
 
 static void render_message(struct drilldown *d, struct strbuf *sb, const struct message *m)
@@ -482,7 +524,7 @@ static void render_message(struct drilldown *d, struct strbuf *sb, const struct 
 	for (size_t i = 0; i < m->line_count; i++)
 		render_line(d, sb, m->lines[i], strlen(m->lines[i]));
 	for (size_t i = 0; i < m->recipient_count; i++)
-		render_recipient(d, sb, &m->recipients[i]);
+		render_recipient(d, sb, m, &m->recipients[i]);
 	if (m->state == TXN_REJECTED)
 		strbuf_append_str(sb, "  rejected: the message was not accepted\n");
 	if (m->frozen) {
@@ -491,6 +533,11 @@ static void render_message(struct drilldown *d, struct strbuf *sb, const struct 
 		strbuf_append_str(sb, "frozen");
 		color_off(d, sb);
 		strbuf_append_char(sb, '\n');
+		if (d->options.explainer) {
+			struct rule_facts facts;
+			explain_frozen_facts(m, &facts);
+			render_rule(d, sb, "why", &facts);
+		}
 	}
 	if (m->bounce_of[0]) {
 		strbuf_append_str(sb, "  bounce of: ");

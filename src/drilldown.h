@@ -3,7 +3,8 @@
  * exigrep's meaning (exim-tools.md section 1): a message is selected when
  * any of its lines matches the pattern (with invert: when none does), and
  * then every line of it is printed, in input order, followed by a short
- * outcome per recipient and a blank line. Lines that belong to no message
+ * outcome per recipient (with the rule that explains a failure, deferral
+ * or discard, and what to do) and a blank line. Lines that belong to no message
  * are printed on their own, at once, when they match (invert: when they
  * don't). show selects messages by ID instead, with their bounce and the
  * message a bounce returns.
@@ -43,6 +44,8 @@
 
 #include "txn.h"
 
+struct explainer;
+
 #define DRILLDOWN_RELATED_MAX 16384          /* selected IDs remembered for -M */
 #define DRILLDOWN_HOLD_MAX 256               /* messages held back for -M */
 #define DRILLDOWN_HOLD_BYTES (4u << 20)      /* their rendered output, at most */
@@ -58,6 +61,7 @@ struct drilldown_options {
 	size_t id_count;
 	bool color;            /* highlight matches and outcomes */
 	FILE *out;             /* NULL: stdout */
+	struct explainer *explainer; /* explain each outcome; NULL: don't */
 };
 
 struct drilldown;

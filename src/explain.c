@@ -126,6 +126,7 @@ static void clear(struct rule_facts *out)
 
 static void take_message(const struct message *m, struct rule_facts *out)
 {
+	out->id = view(m->id);
 	if (m->arrival.seen)
 		out->sender = m->arrival.sender[0] ? view(m->arrival.sender) : TEXT_LITERAL("<>");
 }
@@ -154,10 +155,12 @@ void explain_recipient_facts(const struct message *m, const struct recipient *r,
 	out->transport = view(r->transport);
 	out->host = view(r->host);
 	out->ip = view(r->ip);
+	/* a local delivery logs the local part, a pipe or a file as the
+	 * address: the <original> is the address people know */
 	out->address = view(r->address);
+	if (domain_of(out->address).len == 0 && r->original[0])
+		out->address = view(r->original);
 	out->domain = domain_of(out->address);
-	if (out->domain.len == 0)
-		out->domain = domain_of(view(r->original));
 	out->stage = view(smtp->stage);
 	out->code = smtp->code;
 	out->status = view(smtp->status);
@@ -208,6 +211,7 @@ void explain_event_facts(const struct event *e, struct rule_facts *out)
 	clear(out);
 	out->outcome = RULE_EVENT;
 	out->kind = e->kind;
+	out->id = e->message_id;
 	out->host = e->host;
 	out->ip = e->ip;
 	out->sender = e->sender;

@@ -347,15 +347,21 @@ static int run_records(const struct command_line *cl, struct record_sink *record
 	return status;
 }
 
+static struct explainer *load_rules(const struct command_line *cl);
+
 static int run_report(const struct command_line *cl)
 {
-	struct report_options options = { cl->paths, cl->path_count, cl->color, stdout };
+	struct explainer *explainer = load_rules(cl);
+	struct report_options options = { cl->paths, cl->path_count, cl->color, stdout, explainer };
 	struct report *report = report_new(&options);
 	struct record_sink records = report_sink(report);
 	int status = run_records(cl, &records, NULL);
 	report_free(report);
+	explain_free(explainer);
 	return status;
 }
+
+static struct explainer *load_rules(const struct command_line *cl);
 
 static int run_drilldown(struct command_line *cl)
 {
@@ -363,12 +369,17 @@ static int run_drilldown(struct command_line *cl)
 	cl->drilldown.color = cl->color;
 	cl->drilldown.out = stdout;
 	cl->txn.keep_lines = true;
+	struct explainer *explainer = load_rules(cl);
+	cl->drilldown.explainer = explainer;
 	struct drilldown *drilldown = drilldown_new(&cl->drilldown, error, sizeof error);
-	if (drilldown == NULL)
+	if (drilldown == NULL) {
+		explain_free(explainer);
 		return usage_error("bad pattern", error);
+	}
 	struct record_sink records = drilldown_sink(drilldown);
 	int status = run_records(cl, &records, drilldown);
 	drilldown_free(drilldown);
+	explain_free(explainer);
 	return status;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "explain.h"
 #include "msg.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -435,7 +436,10 @@ enum later { LATER_DELIVERED, LATER_FAILED, LATER_QUEUED, LATER_OTHER, LATER_COU
 
 struct group {
 	enum outcome outcome;
-	char *key;
+	char *key;                /* the rule id */
+	const struct rule *rule;
+	char *explanation;        /* of the first failure; generic once they differ */
+	bool generic;
 	uint64_t recipients;      /* frozen: messages */
 	uint64_t messages;
 	uint64_t later[LATER_COUNT];
@@ -466,11 +470,8 @@ struct pending {
 
 /* ---- event groups ---- */
 
-/* Event categories are line kinds, plus relay attempts split out of
- * rejected RCPT by their text. */
-#define CATEGORY_RELAY LINE_KIND_COUNT
-#define CATEGORY_COUNT (LINE_KIND_COUNT + 1)
-
+/* Events are grouped by the rule that explains them, then by client
+ * address; a category is the rule's number among those events met. */
 struct event_group {
 	unsigned category;
 	char *ip;
@@ -505,6 +506,8 @@ struct report {
 
 	struct event_group *events;
 	size_t event_count, event_capacity;
+	const struct rule **event_rules; /* category -> rule */
+	size_t event_rule_count;
 	struct index event_index;
 	uint64_t event_total;
 
@@ -513,6 +516,7 @@ struct report {
 	uint64_t pending_total;
 
 	struct strbuf key, scratch, line;
+	struct rule_facts facts;
 	bool one_day;  /* the input covers one local day: times without dates */
 	int64_t day_start;
 };
@@ -591,49 +595,32 @@ static struct group *group_for(struct report *r, enum outcome outcome, const cha
 	return NULL; /* not reached: the other bucket is always found or made */
 }
 
-/* "550 5.1.1 after RCPT TO", else the normalised error, into r->key. */
-static void cause_key(struct report *r, const struct smtp_reply *smtp, const char *error)
+/* The rule for r->facts, its id into r->key (the group key), and its
+ * explanation for these facts into r->scratch. */
+static const struct rule *explain_into_key(struct report *r)
 {
+	const struct rule *rule = explain_match(r->options.explainer, &r->facts);
 	strbuf_reset(&r->key);
-	if (smtp->code) {
-		strbuf_printf(&r->key, "%d", smtp->code);
-		if (smtp->status[0])
-			strbuf_printf(&r->key, " %s", smtp->status);
-		if (strcmp(smtp->stage, "connect") == 0)
-			strbuf_append_str(&r->key, " at connect");
-		else if (smtp->stage[0])
-			strbuf_printf(&r->key, " after %s", smtp->stage);
-		return;
-	}
-	report_normalise_error(text_make(error, strlen(error)), &r->key);
-	if (r->key.len == 0)
-		strbuf_append_str(&r->key, "(no reason logged)");
+	strbuf_append_str(&r->key, rule_id(rule));
+	strbuf_reset(&r->scratch);
+	rules_render(rule_explanation(rule), &r->facts, false, &r->scratch);
+	return rule;
 }
 
-/* Discards: by router and transport, else by what the line says. */
-static void discard_key(struct report *r, const struct recipient *rcpt)
+/* A group says one explanation: the first failure's, or, as soon as two
+ * differ (another host, another domain), the rule's generic wording. */
+static void note_explanation(struct group *g, const struct rule *rule, const struct strbuf *text)
 {
-	strbuf_reset(&r->key);
-	if (rcpt->router[0])
-		strbuf_printf(&r->key, "R=%s", rcpt->router);
-	if (rcpt->transport[0])
-		strbuf_printf(&r->key, "%sT=%s", r->key.len ? " " : "", rcpt->transport);
-	if (strcmp(rcpt->address, ":blackhole:") == 0)
-		strbuf_printf(&r->key, "%s:blackhole:", r->key.len ? " " : "");
-	if (r->key.len)
-		return;
-	/* "=> blackhole (DATA ACL discarded recipients): reason" */
-	struct text line = text_make(rcpt->line, strlen(rcpt->line));
-	long arrow = text_find(line, "=> ");
-	if (arrow >= 0) {
-		struct text rest = text_skip(line, (size_t)arrow + 3);
-		long colon = text_find(rest, ": ");
-		if (colon >= 0)
-			rest.len = (size_t)colon;
-		report_normalise_error(rest, &r->key);
+	if (g->rule == NULL) {
+		g->rule = rule;
+		g->explanation = xmemdup(text->data ? text->data : "", text->len);
+	} else if (!g->generic && strcmp(g->explanation, text->data ? text->data : "") != 0) {
+		struct strbuf generic = STRBUF_INIT;
+		rules_render(rule_explanation(rule), NULL, true, &generic);
+		free(g->explanation);
+		g->explanation = generic.data ? generic.data : xstrdup("");
+		g->generic = true;
 	}
-	if (r->key.len == 0)
-		report_normalise_error(text_make(rcpt->address, strlen(rcpt->address)), &r->key);
 }
 
 static struct text domain_of(const struct recipient *rcpt)
@@ -706,29 +693,37 @@ static void fold_recipient(struct report *r, const struct message *m, const stru
 	struct group *g;
 	int64_t first = rcpt->first_time ? rcpt->first_time : m->first_time;
 	int64_t when = rcpt->last_time ? rcpt->last_time : m->last_time;
+	const struct rule *rule;
 	if (rcpt->deferrals || rcpt->status == RCPT_DEFERRED) {
-		cause_key(r, &rcpt->defer_smtp, rcpt->defer_error);
+		explain_recipient_facts(m, rcpt, true, &r->facts);
+		rule = explain_into_key(r);
 		g = group_for(r, OUTCOME_DEFERRED, r->key.data, r->key.len);
+		note_explanation(g, rule, &r->scratch);
 		g->later[later_of(rcpt->status)]++;
 		add_domain(r, g, domain_of(rcpt));
 		count_in_group(r, g, m, first, when, rcpt->defer_line);
 	}
-	if (rcpt->status == RCPT_FAILED) {
-		cause_key(r, &rcpt->smtp, rcpt->error);
-		g = group_for(r, OUTCOME_FAILED, r->key.data, r->key.len);
-	} else if (rcpt->status == RCPT_DISCARDED) {
-		discard_key(r, rcpt);
-		g = group_for(r, OUTCOME_DISCARDED, r->key.data, r->key.len);
-	} else {
+	enum outcome outcome;
+	if (rcpt->status == RCPT_FAILED)
+		outcome = OUTCOME_FAILED;
+	else if (rcpt->status == RCPT_DISCARDED)
+		outcome = OUTCOME_DISCARDED;
+	else
 		return;
-	}
+	explain_recipient_facts(m, rcpt, false, &r->facts);
+	rule = explain_into_key(r);
+	g = group_for(r, outcome, r->key.data, r->key.len);
+	note_explanation(g, rule, &r->scratch);
 	add_domain(r, g, domain_of(rcpt));
 	count_in_group(r, g, m, when, when, rcpt->line);
 }
 
 static void fold_frozen(struct report *r, const struct message *m)
 {
-	struct group *g = group_for(r, OUTCOME_FROZEN, "frozen", 6);
+	explain_frozen_facts(m, &r->facts);
+	const struct rule *rule = explain_into_key(r);
+	struct group *g = group_for(r, OUTCOME_FROZEN, r->key.data, r->key.len);
+	note_explanation(g, rule, &r->scratch);
 	g->recipients++; /* counts messages */
 	g->messages++;
 	g->last_serial = r->serial;
@@ -804,59 +799,18 @@ static void on_message(void *state, const struct message *m)
 
 /* ---- events ---- */
 
-static bool contains_ignoring_case(struct text t, const char *needle)
+/* The category of an event: the number of the rule that explains it. */
+static unsigned event_category(struct report *r, const struct event *e)
 {
-	size_t n = strlen(needle);
-	for (size_t i = 0; i + n <= t.len; i++) {
-		size_t k = 0;
-		while (k < n) {
-			char c = t.ptr[i + k];
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
-			if (c != needle[k])
-				break;
-			k++;
-		}
-		if (k == n)
-			return true;
-	}
-	return false;
-}
-
-/* Until the rule table: the texts Exim and common ACLs use for relaying. */
-static bool is_relay_attempt(const struct event *e)
-{
-	return e->kind == LK_REJECTED_RCPT &&
-	       (contains_ignoring_case(e->detail, "relay not permitted") ||
-	        contains_ignoring_case(e->detail, "relaying denied") ||
-	        contains_ignoring_case(e->detail, "relay access denied"));
-}
-
-static const char *category_label(unsigned category)
-{
-	switch (category) {
-	case CATEGORY_RELAY: return "relay attempts";
-	case LK_AUTH_FAILED: return "authentication failures";
-	case LK_REJECTED_CONNECT: return "connections rejected";
-	case LK_REJECTED_HELO: return "HELO/EHLO rejected";
-	case LK_REJECTED_MAIL: return "MAIL FROM rejected";
-	case LK_REJECTED_RCPT: return "RCPT TO rejected";
-	case LK_REJECTED_DATA: return "rejected at or after DATA";
-	case LK_REJECTED_OTHER: return "other SMTP commands rejected";
-	case LK_ACL_DISCARD: return "recipients discarded by an ACL";
-	case LK_SENDER_VERIFY: return "sender verification failed";
-	case LK_CONNECTION_REFUSED: return "connections refused";
-	case LK_CONNECTION_DROPPED: return "connections dropped";
-	case LK_TLS_ERROR: return "TLS errors";
-	case LK_PROTOCOL_ERROR: return "SMTP protocol errors";
-	case LK_SYNC_ERROR: return "SMTP synchronization errors";
-	default: return line_kind_name((enum line_kind)category);
-	}
-}
-
-static const char *category_name(unsigned category)
-{
-	return category == CATEGORY_RELAY ? "relay_denied" : line_kind_name((enum line_kind)category);
+	explain_event_facts(e, &r->facts);
+	const struct rule *rule = explain_match(r->options.explainer, &r->facts);
+	for (size_t i = 0; i < r->event_rule_count; i++)
+		if (r->event_rules[i] == rule)
+			return (unsigned)i;
+	r->event_rules = xreallocarray(r->event_rules, r->event_rule_count + 1,
+	                               sizeof *r->event_rules);
+	r->event_rules[r->event_rule_count] = rule;
+	return (unsigned)r->event_rule_count++;
 }
 
 static struct event_group *event_group_for(struct report *r, unsigned category, struct text ip)
@@ -908,7 +862,7 @@ static char *host_label(const struct event *e)
 static void on_event(void *state, const struct event *e)
 {
 	struct report *r = state;
-	unsigned category = is_relay_attempt(e) ? CATEGORY_RELAY : (unsigned)e->kind;
+	unsigned category = event_category(r, e);
 	struct text ip = e->ip.len ? e->ip : e->host.len ? e->host : TEXT_LITERAL("(no address)");
 	struct event_group *g = event_group_for(r, category, ip);
 	g->count++;
@@ -1136,6 +1090,28 @@ static const char *outcome_color(enum outcome outcome)
 	}
 }
 
+/* reason, why and action of a rule; explanation NULL: the rule's generic
+ * wording. Rule texts may quote the log, so they are escaped too. */
+static void print_rule_words(struct report *r, const struct rule *rule, const char *explanation)
+{
+	strbuf_reset(&r->scratch);
+	strbuf_printf(&r->scratch, "%s (owner: %s)", rule_reason(rule), rule_owner(rule));
+	field(r, "reason", r->scratch.data, 1, WORDS);
+	struct strbuf words = STRBUF_INIT;
+	if (explanation == NULL)
+		rules_render(rule_explanation(rule), NULL, true, &words);
+	strbuf_reset(&r->scratch);
+	strbuf_append_escaped(&r->scratch, explanation ? text_make(explanation, strlen(explanation))
+	                                               : strbuf_text(&words));
+	field(r, "why", r->scratch.data, 6, WORDS);
+	strbuf_reset(&words);
+	rules_render(rule_action(rule), NULL, true, &words);
+	strbuf_reset(&r->scratch);
+	strbuf_append_escaped(&r->scratch, strbuf_text(&words));
+	field(r, "action", r->scratch.data, 6, WORDS);
+	strbuf_release(&words);
+}
+
 static void print_group(struct report *r, struct group *g)
 {
 	const char *name = outcome_names[g->outcome];
@@ -1145,6 +1121,7 @@ static void print_group(struct report *r, struct group *g)
 	strbuf_append_escaped(&r->scratch, text_make(g->key, strlen(g->key)));
 	size_t used = pad_to(r, strlen(name) + 1, VALUE_COLUMN);
 	put_wrapped(r, used, VALUE_COLUMN, r->scratch.data, 3, WORDS, NULL);
+	print_rule_words(r, g->rule, g->explanation);
 
 	strbuf_reset(&r->scratch);
 	if (g->outcome == OUTCOME_FROZEN)
@@ -1212,6 +1189,7 @@ static void print_problems(struct report *r)
 
 struct category_total {
 	unsigned category;
+	const char *rule_id;
 	uint64_t count;
 	size_t addresses;
 };
@@ -1221,7 +1199,7 @@ static int by_category_total(const void *a, const void *b)
 	const struct category_total *x = a, *y = b;
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	return strcmp(category_label(x->category), category_label(y->category));
+	return strcmp(x->rule_id, y->rule_id);
 }
 
 static int by_category_then_count(const void *a, const void *b)
@@ -1262,27 +1240,30 @@ static void print_events(struct report *r)
 	              (unsigned long long)r->event_total);
 	heading(r, r->scratch.data);
 
-	struct category_total totals[CATEGORY_COUNT];
-	memset(totals, 0, sizeof totals);
-	for (unsigned c = 0; c < CATEGORY_COUNT; c++)
+	size_t categories = r->event_rule_count;
+	struct category_total *totals = xcalloc(categories, sizeof *totals);
+	for (unsigned c = 0; c < categories; c++) {
 		totals[c].category = c;
+		totals[c].rule_id = rule_id(r->event_rules[c]);
+	}
 	for (size_t i = 0; i < r->event_count; i++) {
 		totals[r->events[i].category].count += r->events[i].count;
 		totals[r->events[i].category].addresses++;
 	}
-	qsort(totals, CATEGORY_COUNT, sizeof *totals, by_category_total);
+	qsort(totals, categories, sizeof *totals, by_category_total);
 	qsort(r->events, r->event_count, sizeof *r->events, by_category_then_count);
 
-	for (unsigned c = 0; c < CATEGORY_COUNT && totals[c].count; c++) {
+	for (unsigned c = 0; c < categories && totals[c].count; c++) {
 		unsigned category = totals[c].category;
+		const struct rule *rule = r->event_rules[category];
 		end_line(r);
 		strbuf_reset(&r->scratch);
-		strbuf_printf(&r->scratch, "%s (%s): %llu from %zu address%s",
-		              category_label(category), category_name(category),
+		strbuf_printf(&r->scratch, "%s: %llu from %zu address%s", rule_id(rule),
 		              (unsigned long long)totals[c].count, totals[c].addresses,
 		              totals[c].addresses == 1 ? "" : "es");
 		put_color(r, COLOR_BOLD, r->scratch.data, r->scratch.len);
 		end_line(r);
+		print_rule_words(r, rule, NULL);
 		size_t shown = 0;
 		uint64_t rest_count = 0;
 		for (size_t i = 0; i < r->event_count; i++) {
@@ -1305,6 +1286,7 @@ static void print_events(struct report *r)
 			end_line(r);
 		}
 	}
+	free(totals);
 }
 
 static void print_pending(struct report *r)
@@ -1426,6 +1408,7 @@ void report_free(struct report *r)
 		return;
 	for (size_t i = 0; i < r->group_count; i++) {
 		free(r->groups[i].key);
+		free(r->groups[i].explanation);
 		free(r->groups[i].sample);
 		free(r->groups[i].domains.slots);
 		free(r->groups[i].senders.slots);
@@ -1438,6 +1421,7 @@ void report_free(struct report *r)
 		free(r->events[i].detail);
 	}
 	free(r->events);
+	free(r->event_rules);
 	free(r->event_index.slots);
 	for (size_t i = 0; i < r->pending_count; i++) {
 		struct pending *p = &r->pending[i];

@@ -5,11 +5,10 @@
  * problems grouped by cause, the SMTP-time security events grouped by kind
  * and IP, and the messages still pending.
  *
- * Until the rule table exists a cause is the SMTP reply code + enhanced
- * status + stage, else Exim's own error text normalised so that addresses,
- * IPs, numbers, paths and quoted strings do not split groups
- * (report_normalise_error); discards are grouped by router and transport,
- * frozen messages form one group.
+ * A cause is the rule that explains a failure (explain.h): problems are
+ * grouped by outcome and rule id, each group saying the rule's reason,
+ * owner, explanation and action; SMTP-time events are grouped by rule,
+ * then by client address.
  *
  * Memory: the report aggregates, it never keeps a message. It holds at most
  * REPORT_GROUPS_MAX problem groups and REPORT_GROUPS_MAX event groups (any
@@ -41,6 +40,7 @@
 #include "txn.h"
 
 struct strbuf;
+struct explainer;
 
 #define REPORT_WIDTH 80
 #define REPORT_GROUPS_MAX 10000
@@ -52,6 +52,7 @@ struct report_options {
 	size_t file_count;        /* 0: standard input */
 	bool color;               /* bold headings, red failed, yellow deferred */
 	FILE *out;                /* NULL: stdout */
+	struct explainer *explainer; /* the rules; borrowed */
 };
 
 struct report;

@@ -71,7 +71,7 @@ static const struct {
 	{ "transport", "the transport" }, { "code", "the reply code" },
 	{ "status", "the status code" }, { "stage", "the SMTP stage" },
 	{ "text", "the remote reply" }, { "error", "the error" }, { "kind", "the line" },
-	{ "outcome", "the outcome" },
+	{ "outcome", "the outcome" }, { "id", "ID" },
 };
 #define FIELD_COUNT (sizeof fields / sizeof *fields)
 
@@ -108,7 +108,7 @@ struct rule {
 	size_t code_count;
 	struct status_pattern *statuses;
 	size_t status_count;
-	struct name_list routers, transports, hosts, domains;
+	struct name_list routers, transports, hosts, domains, senders;
 	pcre2_code *error_re, *text_re;
 	bool warned;          /* a pattern hit the match limit once already */
 	/* outputs */
@@ -152,6 +152,7 @@ static void rule_free(struct rule *rule)
 	names_free(&rule->transports);
 	names_free(&rule->hosts);
 	names_free(&rule->domains);
+	names_free(&rule->senders);
 	pcre2_code_free(rule->error_re);
 	pcre2_code_free(rule->text_re);
 	free(rule->explanation);
@@ -305,6 +306,10 @@ static int find_word(const char *const *words, size_t count, struct text word)
 
 static bool parse_code(struct text w, struct code_range *out)
 {
+	if (text_equals(w, "none")) { /* Exim's own error: no reply at all */
+		out->low = out->high = 0;
+		return true;
+	}
 	if (w.len != 3 || w.ptr[0] < '1' || w.ptr[0] > '5')
 		return false;
 	int low = w.ptr[0] - '0', high = low;
@@ -403,13 +408,14 @@ static void append_output(char **target, struct text value)
 }
 
 enum key {
-	KEY_OUTCOME, KEY_KIND, KEY_ROUTER, KEY_TRANSPORT, KEY_HOST, KEY_DOMAIN, KEY_STAGE,
+	KEY_OUTCOME, KEY_KIND, KEY_ROUTER, KEY_TRANSPORT, KEY_HOST, KEY_DOMAIN, KEY_SENDER,
+	KEY_STAGE,
 	KEY_CODE, KEY_STATUS, KEY_ERROR, KEY_TEXT, KEY_REASON, KEY_OWNER, KEY_EXPLANATION,
 	KEY_ACTION, KEY_COUNT
 };
 
 static const char *const key_names[KEY_COUNT] = {
-	"outcome", "kind", "router", "transport", "host", "domain", "stage", "code",
+	"outcome", "kind", "router", "transport", "host", "domain", "sender", "stage", "code",
 	"status", "error", "text", "reason", "owner", "explanation", "action",
 };
 
@@ -467,6 +473,7 @@ static bool take_word(struct loader *ld, enum key key, struct text w)
 	case KEY_TRANSPORT: add_name(&r->transports, w); return true;
 	case KEY_HOST: add_name(&r->hosts, w); return true;
 	case KEY_DOMAIN: add_name(&r->domains, w); return true;
+	case KEY_SENDER: add_name(&r->senders, w); return true;
 	default: return false;
 	}
 	if (at < 0)
@@ -877,7 +884,8 @@ static bool rule_holds(struct rule_set *set, struct rule *r, const struct rule_f
 		return false;
 	if (!any_name(&r->routers, f->router) || !any_name(&r->transports, f->transport))
 		return false;
-	if (!any_glob(&r->hosts, f->host, f->ip) || !any_glob(&r->domains, f->domain, f->domain))
+	if (!any_glob(&r->hosts, f->host, f->ip) || !any_glob(&r->domains, f->domain, f->domain) ||
+	    !any_glob(&r->senders, f->sender, f->sender))
 		return false;
 	return pattern_holds(set, r, r->error_re, f->error) &&
 	       pattern_holds(set, r, r->text_re, f->text);
@@ -888,7 +896,7 @@ static bool rule_holds(struct rule_set *set, struct rule *r, const struct rule_f
 static char last_resort_id[] = "builtin.unexplained";
 static char last_resort_file[] = "(built in)";
 static char last_resort_explanation[] =
-	"No rule explains this ({outcome}): {error|no error text was logged}.";
+	"No rule explains this ({outcome}); the reason is in the log line.";
 static char last_resort_action[] =
 	"Read the log lines of the message (eximexplain show ID); add a rule with --rules.";
 static struct rule last_resort = {
@@ -918,9 +926,8 @@ unsigned rule_line(const struct rule *rule) { return rule->line; }
 /* ---- rendering ---- */
 
 static struct text field_value(const struct rule_facts *f, struct text name, char *number,
-                               size_t number_size, bool *varies)
+                               size_t number_size)
 {
-	*varies = true;
 	if (text_equals(name, "host")) return f->host.len ? f->host : f->ip;
 	if (text_equals(name, "ip")) return f->ip;
 	if (text_equals(name, "domain")) return f->domain;
@@ -928,7 +935,7 @@ static struct text field_value(const struct rule_facts *f, struct text name, cha
 	if (text_equals(name, "sender")) return f->sender;
 	if (text_equals(name, "text")) return f->text;
 	if (text_equals(name, "error")) return f->error;
-	*varies = false;
+	if (text_equals(name, "id")) return f->id;
 	if (text_equals(name, "router")) return f->router;
 	if (text_equals(name, "transport")) return f->transport;
 	if (text_equals(name, "status")) return f->status;
@@ -964,9 +971,10 @@ void rules_render(const char *template, const struct rule_facts *facts, bool gen
 		const char *bar = memchr(open, '|', (size_t)(close - open));
 		struct text name = text_make(open + 1, (size_t)((bar ? bar : close) - open - 1));
 		char number[16];
-		bool varies;
-		struct text value = field_value(facts, name, number, sizeof number, &varies);
-		if (value.len && !(generic && varies))
+		struct text value = facts && !generic
+		                            ? field_value(facts, name, number, sizeof number)
+		                            : text_make(NULL, 0);
+		if (value.len)
 			strbuf_append_text(out, value);
 		else if (bar)
 			strbuf_append(out, bar + 1, (size_t)(close - bar - 1));

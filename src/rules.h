@@ -45,6 +45,7 @@ struct rule_facts {
 	struct text status;     /* enhanced status x.y.z */
 	struct text error;      /* Exim's own text */
 	struct text text;       /* the remote server's reply text */
+	struct text id;         /* the message ID, empty for most events */
 };
 
 struct rule;
@@ -79,11 +80,11 @@ const char *rule_action(const struct rule *rule);      /* the template */
 const char *rule_file(const struct rule *rule);
 unsigned rule_line(const struct rule *rule);
 
-/* Append a template with {field} and {field|words} filled in from facts.
- * generic: leave out the facts that vary between failures of one group
- * (host, ip, address, domain, sender, text, error): use the fallback
- * words, or a neutral phrase. Field values are appended raw: escape the
- * result when it leaves the program. */
+/* Append a template with {field} and {field|words} filled in from facts;
+ * an empty field gives its words, or a neutral phrase ("the remote
+ * server"). generic (or facts NULL): every field gives its words, for one
+ * text that is true of a whole group of failures. Field values are
+ * appended raw: escape the result when it leaves the program. */
 void rules_render(const char *template, const struct rule_facts *facts, bool generic,
                   struct strbuf *out);
 

@@ -69,7 +69,8 @@ struct explainer *explain_new(const struct explain_options *options, size_t *err
 	e->rules = rules_new();
 	*errors = 0;
 	char *shipped = options->shipped_dir ? xstrdup(options->shipped_dir) : shipped_dir();
-	if (is_directory(shipped))
+	struct stat st;
+	if (stat(shipped, &st) == 0)
 		*errors += rules_load(e->rules, shipped, RULES_SHIPPED);
 	else
 		msg_warn("%s: no shipped rules there (%s); only built-in and --rules explanations",
@@ -166,8 +167,10 @@ void explain_recipient_facts(const struct message *m, const struct recipient *r,
 	out->status = view(smtp->status);
 	out->text = view(smtp->text);
 	out->error = view(deferral ? r->defer_error : r->error);
+	/* a discard has no error: what it says is in its line ("=> blackhole
+	 * (DATA ACL discarded recipients): reason") or its address */
 	if (out->error.len == 0 && out->outcome == RULE_DISCARDED)
-		out->error = view(r->line); /* "=> blackhole (DATA ACL discarded ...)" */
+		out->error = r->line[0] ? view(r->line) : view(r->address);
 }
 
 void explain_frozen_facts(const struct message *m, struct rule_facts *out)

@@ -66,12 +66,5 @@ void report_free(struct report *report);
  * EXIT_FOUND_FAILURES (1). */
 struct record_sink report_sink(struct report *report);
 
-/* Append error with its variable parts replaced, so one cause makes one
- * group: e-mail addresses -> "...@...", paths -> "/...", quoted strings ->
- * '...', host names -> "...", numbers (and so IPs) -> "N", <...> -> <...>,
- * runs of white space and Exim's "\n" joins -> one space. The result is
- * capped at REPORT_KEY_MAX bytes. The bytes are not escaped. */
-#define REPORT_KEY_MAX 160
-void report_normalise_error(struct text error, struct strbuf *out);
 
 #endif

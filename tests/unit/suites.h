@@ -16,5 +16,6 @@ Suite *txn_suite(void);
 Suite *report_suite(void);
 Suite *drilldown_suite(void);
 Suite *when_suite(void);
+Suite *rules_suite(void);
 
 #endif

@@ -1,0 +1,466 @@
+/*
+ * rules tests: rule files written into a temporary directory are loaded,
+ * and facts built by hand (or by explain.c from records and texts) are
+ * matched against them: each condition, its classes and wildcards, first
+ * match wins, user rules before and over shipped ones, load errors with
+ * their line numbers, the match limit that stops a catastrophic pattern,
+ * and rendering with fields, fallbacks and generic words.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "explain.h"
+#include "rules.h"
+#include "strbuf.h"
+#include "suites.h"
+#include "test_support.h"
+
+/* ---- helpers ---- */
+
+struct fixture {
+	char *dir;
+	struct rule_set *set;
+	size_t errors;
+};
+
+/* Write text as NAME in a fresh directory and load it. */
+static void load_text(struct fixture *f, const char *name, const char *text,
+                      enum rule_origin origin)
+{
+	if (f->dir == NULL)
+		f->dir = make_temp_dir();
+	if (f->set == NULL)
+		f->set = rules_new();
+	char *path = path_in(f->dir, name);
+	write_file(path, text, strlen(text));
+	f->errors += rules_load(f->set, path, origin);
+	free(path);
+}
+
+static void release(struct fixture *f)
+{
+	rules_free(f->set);
+	remove_tree(f->dir);
+	free(f->dir);
+}
+
+static struct rule_facts facts_for(enum rule_outcome outcome)
+{
+	struct rule_facts facts;
+	memset(&facts, 0, sizeof facts);
+	facts.outcome = outcome;
+	facts.kind = LINE_KIND_COUNT;
+	return facts;
+}
+
+static struct text t(const char *s)
+{
+	return text_make(s, strlen(s));
+}
+
+static const char *match_id(struct fixture *f, const struct rule_facts *facts)
+{
+	return rule_id(rules_match(f->set, facts));
+}
+
+#define RULE_OUTPUTS \
+	"\treason undefined\n\towner unknown\n\texplanation x.\n\taction y.\n"
+
+/* ---- conditions ---- */
+
+START_TEST(test_code_classes_and_none)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules",
+	          "rule t.exact\n\tcode 550\n" RULE_OUTPUTS
+	          "rule t.tens\n\tcode 45x\n" RULE_OUTPUTS
+	          "rule t.class\n\tcode 5xx\n" RULE_OUTPUTS
+	          "rule t.none\n\tcode none\n" RULE_OUTPUTS
+	          "rule t.rest\n" RULE_OUTPUTS, RULES_SHIPPED);
+	ck_assert_uint_eq(f.errors, 0);
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	facts.code = 550;
+	ck_assert_str_eq(match_id(&f, &facts), "t.exact");
+	facts.code = 451;
+	ck_assert_str_eq(match_id(&f, &facts), "t.tens");
+	facts.code = 554;
+	ck_assert_str_eq(match_id(&f, &facts), "t.class");
+	facts.code = 0;
+	ck_assert_str_eq(match_id(&f, &facts), "t.none");
+	facts.code = 421;
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	release(&f);
+}
+END_TEST
+
+START_TEST(test_status_wildcards)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules",
+	          "rule t.exact\n\tstatus 5.7.26\n" RULE_OUTPUTS
+	          "rule t.subject\n\tstatus 5.7.* 4.7.*\n" RULE_OUTPUTS
+	          "rule t.class\n\tstatus 5.*.*\n" RULE_OUTPUTS
+	          "rule t.rest\n" RULE_OUTPUTS, RULES_SHIPPED);
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	facts.status = t("5.7.26");
+	ck_assert_str_eq(match_id(&f, &facts), "t.exact");
+	facts.status = t("5.7.1");
+	ck_assert_str_eq(match_id(&f, &facts), "t.subject");
+	facts.status = t("4.7.0");
+	ck_assert_str_eq(match_id(&f, &facts), "t.subject");
+	facts.status = t("5.1.1");
+	ck_assert_str_eq(match_id(&f, &facts), "t.class");
+	/* not a status at all: only the unconditional rule */
+	facts.status = t("5.1");
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	facts.status = t("");
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	release(&f);
+}
+END_TEST
+
+START_TEST(test_names_hosts_domains_senders)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules",
+	          "rule t.bypassed\n\ttransport **bypassed**\n" RULE_OUTPUTS
+	          "rule t.router\n\trouter virtual_user_filter central_filter\n" RULE_OUTPUTS
+	          "rule t.google\n\thost *.google.com\n" RULE_OUTPUTS
+	          "rule t.ip\n\thost 203.0.113.*\n" RULE_OUTPUTS
+	          "rule t.domain\n\tdomain yahoo.* aol.com\n" RULE_OUTPUTS
+	          "rule t.bounce\n\tsender <>\n" RULE_OUTPUTS
+	          "rule t.rest\n" RULE_OUTPUTS, RULES_SHIPPED);
+	struct rule_facts facts = facts_for(RULE_DISCARDED);
+	facts.transport = t("**bypassed**");
+	ck_assert_str_eq(match_id(&f, &facts), "t.bypassed");
+	/* names are exact: a glob character in the value is no wildcard */
+	facts.transport = t("xbypassedx");
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	facts.transport = t("");
+	facts.router = t("central_filter");
+	ck_assert_str_eq(match_id(&f, &facts), "t.router");
+	facts.router = t("Central_Filter");
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	facts = facts_for(RULE_FAILED);
+	facts.host = t("Gmail-SMTP-in.l.GOOGLE.com");
+	ck_assert_str_eq(match_id(&f, &facts), "t.google");
+	facts.host = t("google.com.evil.example"); /* a suffix, not a substring */
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	facts.host = t("");
+	facts.ip = t("203.0.113.45");
+	ck_assert_str_eq(match_id(&f, &facts), "t.ip");
+	facts.ip = t("");
+	facts.domain = t("yahoo.co.uk");
+	ck_assert_str_eq(match_id(&f, &facts), "t.domain");
+	facts.domain = t("");
+	facts.sender = t("<>");
+	ck_assert_str_eq(match_id(&f, &facts), "t.bounce");
+	release(&f);
+}
+END_TEST
+
+START_TEST(test_outcome_kind_stage)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules",
+	          "rule t.auth\n\toutcome event\n\tkind auth_failed\n" RULE_OUTPUTS
+	          "rule t.rcpt\n\tstage rcpt\n\tcode 5xx\n" RULE_OUTPUTS
+	          "rule t.eod\n\tstage end-of-data\n" RULE_OUTPUTS
+	          "rule t.deferred\n\toutcome deferred frozen\n" RULE_OUTPUTS
+	          "rule t.rest\n" RULE_OUTPUTS, RULES_SHIPPED);
+	struct rule_facts facts = facts_for(RULE_EVENT);
+	facts.kind = LK_AUTH_FAILED;
+	ck_assert_str_eq(match_id(&f, &facts), "t.auth");
+	facts = facts_for(RULE_FAILED);
+	facts.kind = LK_AUTH_FAILED; /* not an event */
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	facts.stage = t("RCPT TO");
+	facts.code = 550;
+	ck_assert_str_eq(match_id(&f, &facts), "t.rcpt");
+	facts.code = 451; /* every condition must hold */
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	facts.stage = t("end of data");
+	ck_assert_str_eq(match_id(&f, &facts), "t.eod");
+	facts = facts_for(RULE_FROZEN);
+	ck_assert_str_eq(match_id(&f, &facts), "t.deferred");
+	release(&f);
+}
+END_TEST
+
+START_TEST(test_patterns_caseless_and_alternatives)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules",
+	          "rule t.grey\n\ttext grey ?list\n\ttext try again later\n\tcode 4xx\n"
+	          RULE_OUTPUTS
+	          "rule t.exim\n\terror host lookup did not complete\n" RULE_OUTPUTS
+	          "rule t.rest\n" RULE_OUTPUTS, RULES_SHIPPED);
+	struct rule_facts facts = facts_for(RULE_DEFERRED);
+	facts.code = 451;
+	facts.text = t("451 4.7.1 <a@b>: Recipient address rejected: GreyListed");
+	ck_assert_str_eq(match_id(&f, &facts), "t.grey");
+	facts.text = t("451 Please TRY AGAIN LATER");
+	ck_assert_str_eq(match_id(&f, &facts), "t.grey");
+	facts.code = 550; /* the text alone is not enough */
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	/* error and text are different fields */
+	facts = facts_for(RULE_DEFERRED);
+	facts.text = t("host lookup did not complete");
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	facts.error = facts.text;
+	ck_assert_str_eq(match_id(&f, &facts), "t.exim");
+	/* bytes, not UTF-8: invalid sequences and NULs are just bytes */
+	static const char odd[] = "\xff\xfe\0host lookup did not complete";
+	facts.error = text_make(odd, sizeof odd - 1);
+	ck_assert_str_eq(match_id(&f, &facts), "t.exim");
+	release(&f);
+}
+END_TEST
+
+/* ---- order and overrides ---- */
+
+START_TEST(test_first_match_wins_in_file_name_order)
+{
+	struct fixture f = { 0 };
+	f.dir = make_temp_dir();
+	f.set = rules_new();
+	char *b = path_in(f.dir, "20-b.rules"), *a = path_in(f.dir, "10-a.rules");
+	char *skipped = path_in(f.dir, "05-notes.txt");
+	const char *rb = "rule b.any\n" RULE_OUTPUTS;
+	const char *ra = "rule a.code\n\tcode 550\n" RULE_OUTPUTS;
+	write_file(b, rb, strlen(rb));
+	write_file(a, ra, strlen(ra));
+	write_file(skipped, "not a rule file", 15);
+	ck_assert_uint_eq(rules_load(f.set, f.dir, RULES_SHIPPED), 0);
+	ck_assert_uint_eq(rules_count(f.set), 2);
+	ck_assert_str_eq(rule_id(rules_at(f.set, 0)), "a.code");
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	facts.code = 550;
+	ck_assert_str_eq(match_id(&f, &facts), "a.code");
+	facts.code = 421;
+	ck_assert_str_eq(match_id(&f, &facts), "b.any");
+	free(a);
+	free(b);
+	free(skipped);
+	release(&f);
+}
+END_TEST
+
+START_TEST(test_user_rules_replace_and_come_first)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "shipped.rules",
+	          "rule remote.greylisted\n\tcode 451\n\treason greylisted\n\towner remote_policy\n"
+	          "\texplanation Shipped.\n\taction Wait.\n"
+	          "rule generic.any\n" RULE_OUTPUTS, RULES_SHIPPED);
+	load_text(&f, "site.rules",
+	          "rule remote.greylisted\n\tcode 451\n\ttext postgrey\n\treason greylisted\n"
+	          "\towner remote_policy\n\texplanation Ours.\n\taction Call Bob.\n"
+	          "rule site.everything\n\tdomain *.internal.example\n" RULE_OUTPUTS, RULES_USER);
+	ck_assert_uint_eq(f.errors, 0);
+	ck_assert_uint_eq(rules_count(f.set), 3);
+	/* the new user rule first, then the replacement in the shipped place */
+	ck_assert_str_eq(rule_id(rules_at(f.set, 0)), "site.everything");
+	ck_assert_str_eq(rule_id(rules_at(f.set, 1)), "remote.greylisted");
+	ck_assert_str_eq(rule_explanation(rules_at(f.set, 1)), "Ours.");
+	struct rule_facts facts = facts_for(RULE_DEFERRED);
+	facts.code = 451;
+	facts.text = t("451 greylisted by postgrey");
+	ck_assert_str_eq(rule_action(rules_match(f.set, &facts)), "Call Bob.");
+	facts.domain = t("db.internal.example");
+	ck_assert_str_eq(match_id(&f, &facts), "site.everything");
+	release(&f);
+}
+END_TEST
+
+START_TEST(test_last_resort_when_nothing_matches)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules", "rule t.only\n\tcode 550\n" RULE_OUTPUTS, RULES_SHIPPED);
+	struct rule_facts facts = facts_for(RULE_DEFERRED);
+	const struct rule *rule = rules_match(f.set, &facts);
+	ck_assert_str_eq(rule_id(rule), "builtin.unexplained");
+	ck_assert_str_eq(rule_reason(rule), "undefined");
+	release(&f);
+}
+END_TEST
+
+/* ---- load errors ---- */
+
+/* Run rules_load with stderr captured; returns what it wrote. */
+static char *load_capturing(struct fixture *f, const char *text, size_t *errors)
+{
+	fflush(stderr);
+	char *dir = make_temp_dir();
+	char *log = path_in(dir, "stderr");
+	FILE *saved = freopen(log, "w", stderr);
+	ck_assert_ptr_nonnull(saved);
+	size_t before = f->errors;
+	load_text(f, "bad.rules", text, RULES_SHIPPED);
+	fflush(stderr);
+	*errors = f->errors - before;
+	size_t length;
+	char *out = read_file(log, &length);
+	remove_tree(dir);
+	free(dir);
+	free(log);
+	return out;
+}
+
+START_TEST(test_load_errors_name_file_and_line)
+{
+	struct fixture f = { 0 };
+	size_t errors;
+	char *out = load_capturing(&f,
+		"\tstray key\n"                                    /* 1 */
+		"rule ok.first\n" RULE_OUTPUTS                    /* 2-6 */
+		"rule Bad Id\n" RULE_OUTPUTS                      /* 7 */
+		"rule t.unknown_key\n\tcolour blue\n" RULE_OUTPUTS /* 12, 13 */
+		"rule t.bad_code\n\tcode 6xx\n" RULE_OUTPUTS       /* 18, 19 */
+		"rule t.bad_status\n\tstatus 5.x.1\n" RULE_OUTPUTS /* 24, 25 */
+		"rule t.bad_regex\n\ttext (unclosed\n" RULE_OUTPUTS /* 30, 31 */
+		"rule t.bad_reason\n\treason lost\n\towner unknown\n\texplanation x.\n\taction y.\n"
+		"rule t.missing\n\treason undefined\n\towner unknown\n\texplanation x.\n" /* 41 */
+		"rule t.field\n\treason undefined\n\towner unknown\n\texplanation {nope}\n"
+		"\taction y.\n"                                      /* 46, 49 */
+		"rule ok.first\n" RULE_OUTPUTS                     /* 50: duplicate */
+		"rule ok.last\n" RULE_OUTPUTS, &errors);
+	ck_assert_msg(strstr(out, "bad.rules:1: key line before the first 'rule' line") != NULL,
+	              "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:7: 'rule' needs one id") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:13: unknown key 'colour'") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:19: code: '6xx' is not a valid value") != NULL, "%s",
+	              out);
+	ck_assert_msg(strstr(out, "bad.rules:25: status: '5.x.1'") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:31: bad pattern at offset") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:37: unknown reason 'lost'") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:41: rule t.missing has no 'action'") != NULL, "%s",
+	              out);
+	ck_assert_msg(strstr(out, "bad.rules:48: unknown field {nope}") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:50: rule ok.first is already defined at") != NULL,
+	              "%s", out);
+	ck_assert_uint_eq(errors, 10);
+	/* the good rules around the bad ones are kept; the bad ones are not */
+	ck_assert_uint_eq(rules_count(f.set), 2);
+	ck_assert_str_eq(rule_id(rules_at(f.set, 0)), "ok.first");
+	ck_assert_str_eq(rule_id(rules_at(f.set, 1)), "ok.last");
+	free(out);
+	release(&f);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+START_TEST(test_catastrophic_pattern_is_stopped)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules",
+	          "rule t.slow\n\ttext ^(a|aa)+$\n\ttext ^(\\w+\\s?)*$\n" RULE_OUTPUTS
+	          "rule t.rest\n" RULE_OUTPUTS, RULES_SHIPPED);
+	ck_assert_uint_eq(f.errors, 0);
+	/* exponential backtracking on a near miss: without a limit this runs
+	 * for longer than the universe; with one it gives up at once */
+	static char evil[4096];
+	memset(evil, 'a', sizeof evil - 2);
+	evil[sizeof evil - 2] = '!';
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	facts.text = t(evil);
+	char *log = path_in(f.dir, "stderr");
+	fflush(stderr);
+	ck_assert_ptr_nonnull(freopen(log, "w", stderr));
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	/* and again: the same answer, and no second warning */
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	fflush(stderr);
+	size_t length;
+	char *out = read_file(log, &length);
+	const char *warning = strstr(out, "a.rules:1: rule t.slow: pattern gave up");
+	ck_assert_msg(warning != NULL, "%s", out);
+	ck_assert_msg(strstr(warning + 1, "t.slow") == NULL, "warned twice: %s", out);
+	free(out);
+	free(log);
+	release(&f);
+}
+END_TEST
+
+/* ---- rendering ---- */
+
+START_TEST(test_render_fields_fallbacks_generic)
+{
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	facts.host = t("mx.example.net");
+	facts.code = 550;
+	facts.id = t("1rkaaa-000001-0A");
+	const char *template = "{host|The server} said {code} for {address}; see {id}. "
+	                       "{domain|Its domain} {stage}.";
+	struct strbuf sb = STRBUF_INIT;
+	rules_render(template, &facts, false, &sb);
+	ck_assert_str_eq(sb.data, "mx.example.net said 550 for the recipient; see "
+	                          "1rkaaa-000001-0A. Its domain the SMTP stage.");
+	strbuf_reset(&sb);
+	rules_render(template, &facts, true, &sb);
+	ck_assert_str_eq(sb.data, "The server said the reply code for the recipient; see ID. "
+	                          "Its domain the SMTP stage.");
+	/* no host name: the IP stands in */
+	facts.host = t("");
+	facts.ip = t("192.0.2.1");
+	strbuf_reset(&sb);
+	rules_render("{host|x}", &facts, false, &sb);
+	ck_assert_str_eq(sb.data, "192.0.2.1");
+	strbuf_release(&sb);
+}
+END_TEST
+
+/* ---- facts from texts ---- */
+
+START_TEST(test_text_facts)
+{
+	struct rule_facts facts;
+	explain_text_facts(t("SMTP error from remote mail server after RCPT TO:<a@b.example>: "
+	                     "550 5.1.1 <a@b.example>: User unknown"),
+	                   0, t(""), t(""), t(""), &facts);
+	ck_assert_int_eq(facts.code, 550);
+	assert_text(facts.status, "5.1.1");
+	assert_text(facts.stage, "RCPT TO");
+	assert_text(facts.text, "550 5.1.1 <a@b.example>: User unknown");
+	ck_assert_int_eq(facts.outcome, RULE_FAILED);
+	explain_text_facts(t("451-4.7.1 Greylisted\n451 4.7.1 try later"), 0, t(""), t(""),
+	                   t("mx.example"), &facts);
+	ck_assert_int_eq(facts.code, 451);
+	assert_text(facts.status, "4.7.1");
+	assert_text(facts.host, "mx.example");
+	ck_assert_int_eq(facts.outcome, RULE_DEFERRED);
+	/* what the caller says wins over what the text says */
+	explain_text_facts(t("mailbox unavailable"), 552, t("5.2.2"), t("RCPT TO"), t(""), &facts);
+	ck_assert_int_eq(facts.code, 552);
+	assert_text(facts.status, "5.2.2");
+	assert_text(facts.stage, "RCPT TO");
+	assert_text(explain_stage_name(t("end-of-data")), "end of data");
+	assert_text(explain_stage_name(t("RCPT")), "RCPT TO");
+	ck_assert_uint_eq(explain_stage_name(t("lunch")).len, 0);
+}
+END_TEST
+
+Suite *rules_suite(void)
+{
+	Suite *s = suite_create("rules");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_code_classes_and_none);
+	tcase_add_test(tc, test_status_wildcards);
+	tcase_add_test(tc, test_names_hosts_domains_senders);
+	tcase_add_test(tc, test_outcome_kind_stage);
+	tcase_add_test(tc, test_patterns_caseless_and_alternatives);
+	tcase_add_test(tc, test_first_match_wins_in_file_name_order);
+	tcase_add_test(tc, test_user_rules_replace_and_come_first);
+	tcase_add_test(tc, test_last_resort_when_nothing_matches);
+	tcase_add_test(tc, test_load_errors_name_file_and_line);
+	tcase_add_test(tc, test_catastrophic_pattern_is_stopped);
+	tcase_add_test(tc, test_render_fields_fallbacks_generic);
+	tcase_add_test(tc, test_text_facts);
+	/* the catastrophic pattern must end well inside this */
+	tcase_set_timeout(tc, 20);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -428,7 +428,16 @@ static void render_explanation(const struct drilldown *d, struct strbuf *sb,
 		return;
 	struct rule_facts facts;
 	switch (r->status) {
-	case RCPT_FAILED: case RCPT_DEFERRED: case RCPT_DISCARDED:
+	case RCPT_FAILED:
+		explain_recipient_facts(m, r, false, &facts);
+		render_rule(d, sb, "why", &facts);
+		/* "retry timeout exceeded" says when, the deferrals say why */
+		if (r->deferrals) {
+			explain_recipient_facts(m, r, true, &facts);
+			render_rule(d, sb, "before", &facts);
+		}
+		break;
+	case RCPT_DEFERRED: case RCPT_DISCARDED:
 		explain_recipient_facts(m, r, false, &facts);
 		render_rule(d, sb, "why", &facts);
 		break;

@@ -54,8 +54,12 @@ static char *shipped_dir(void)
 				bool tree = access(sb.data, F_OK) == 0;
 				strbuf_reset(&sb);
 				strbuf_printf(&sb, "%s%s/data/rules", exe, ups[i]);
-				if (tree && is_directory(sb.data))
-					return sb.data;
+				char *real = tree ? realpath(sb.data, NULL) : NULL;
+				if (real && is_directory(real)) {
+					strbuf_release(&sb);
+					return real;
+				}
+				free(real);
 			}
 			strbuf_release(&sb);
 		}

@@ -121,7 +121,8 @@ seed_message 1rkeKe-005rmz-0i local.spam_discard              # SpamAssassin dis
 seed_message 1rkeKa-005rmz-0a local.malware_discard           # malware discard
 seed_message 1rkgfM-005sxe-0j '*' greylisted                  # 451 4.7.1 Greylisted
 seed_message 1rkir2-005u2q-2x '*' blocked                     # Yahoo TS03, 421
-seed_message 1rkiOh-005tpt-3A '*' blocked                     # Gmail 550 5.7.1 unsolicited
+seed_message 1rkn4w-00000005wAD-3oS2 '*' blocked              # Gmail 421 4.7.28 unsolicited rate
+seed_message 1rkiOh-005tpt-3A '*' spamdetected                # Gmail 550 5.7.1 likely unsolicited
 seed_message 1rkouL-00000005x5T-3215 '*' userunknown          # 553 Addressee unknown
 seed_message 1rkoMC-00000005wof-282C '*' notaccept            # 521 does not accept mail
 seed_message 1rklyv-00000005vcO-30EE '*' mailboxfull          # 552 5.2.2 over quota

@@ -155,5 +155,46 @@ seed_text notaccept $'521\t5.3.2\t521 5.3.2 mx.example.com does not accept mail'
 seed_text mailboxfull $'552\t5.2.2\t552 5.2.2 The email account that you tried to reach is over quota.'
 seed_text expired $'\t\tretry timeout exceeded'
 
+# ---- one case per family, through explain --tsv ----
+
+# CODE<TAB>STATUS<TAB>TEXT -> the rule id must start with PREFIX
+family() {
+	local prefix=$1 input=$2 got
+	got=$("$bin" explain --tsv <<<"$input")
+	got=${got#*	}
+	got=${got%%	*}
+	case $got in "$prefix"*) ;; *) fail "family $prefix: '$input' gave $got" ;; esac
+}
+family local.retry_timeout $'\t\tretry timeout exceeded'
+family local.mx_nonexistent $'\t\tall relevant MX records point to non-existent hosts'
+family provider. $'550\t5.7.26\t550-5.7.26 This mail is unauthenticated, which poses a security risk to the sender and Gmail users'
+family remote.greylisted $'451\t4.7.1\t451 4.7.1 Please try again later (greylisted)'
+family status.5.1.1 $'550\t5.1.1\t550 5.1.1 computer says no'
+family status.5.any $'550\t5.9.9\t550 5.9.9 computer says no'
+family status.4.any $'450\t4.9.9\t450 4.9.9 computer says no'
+family code.552 $'552\t\t552 computer says no'
+family code.5xx $'599\t\t599 computer says no'
+family code.4xx $'499\t\t499 computer says no'
+family fallback.failed $'\t\tcomputer says no'
+# Exim's router and transport layer, from a log line: no text it knows
+printf '%s\n' \
+	'2024-03-14 10:00:00 1rkaaa-000001-0A <= a@example.com U=a P=local S=100 for b@example.org' \
+	'2024-03-14 10:00:01 1rkaaa-000001-0A ** b@example.org R=dkim_lookuphost: something odd' \
+	'2024-03-14 10:00:01 1rkaaa-000001-0A Completed' >"$tmp/router.log"
+"$bin" show 1rkaaa-000001-0A "$tmp/router.log" | grep -q '\[local.dns_router_failed, networkerror\]' ||
+	fail "family local: an unknown error under R=dkim_lookuphost"
+
+# ---- a catastrophic pattern in a site rule: stopped, reported, not a hang ----
+
+printf 'rule site.slow\n\ttext ^(a|aa)+$\n\treason undefined\n\towner unknown\n\texplanation x.\n\taction y.\n' \
+	>"$tmp/slow.rules"
+long=$(head -c 3000 /dev/zero | tr '\0' a)
+timeout 20 "$bin" explain --rules "$tmp/slow.rules" "${long}!" >"$tmp/slow" 2>"$tmp/slow.err"
+status=$?
+[ $status -eq 0 ] || fail "catastrophic pattern: exit $status (124: it hung)"
+grep -q 'slow.rules:1: rule site.slow: pattern gave up' "$tmp/slow.err" ||
+	fail "catastrophic pattern: no warning: $(head -c 300 "$tmp/slow.err")"
+grep -q '^rule:        site.slow' "$tmp/slow" && fail "catastrophic pattern: counted as a match"
+
 [ "$failures" -eq 0 ] || exit 1
 echo "rules: all checks passed"

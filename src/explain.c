@@ -258,7 +258,6 @@ void explain_text_facts(struct text text, int code, struct text status, struct t
 		out->stage = stage;
 	out->host = host;
 	bool temporary = (out->code >= 400 && out->code < 500) ||
-	                 (out->code == 0 && status.len && status.ptr[0] == '4') ||
 	                 (out->code == 0 && out->status.len && out->status.ptr[0] == '4');
 	out->outcome = temporary ? RULE_DEFERRED : RULE_FAILED;
 	out->kind = temporary ? LK_DEFERRED : LK_FAILED;

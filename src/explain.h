@@ -29,7 +29,8 @@ struct explain_options {
 };
 
 /* Load the rules. Load errors are reported on stderr ("FILE:LINE: ...");
- * *errors counts them. NULL when no rule could be loaded at all. */
+ * *errors counts them. Never NULL: with no rule file at all, the built-in
+ * last resort still answers. */
 struct explainer *explain_new(const struct explain_options *options, size_t *errors);
 void explain_free(struct explainer *explainer);
 struct rule_set *explain_rules(struct explainer *explainer);

@@ -347,7 +347,17 @@ static int run_records(const struct command_line *cl, struct record_sink *record
 	return status;
 }
 
-static struct explainer *load_rules(const struct command_line *cl);
+static struct explainer *load_rules(const struct command_line *cl)
+{
+	struct explain_options options = { .rule_paths = cl->rule_paths,
+		                           .rule_path_count = cl->rule_path_count };
+	size_t errors;
+	struct explainer *explainer = explain_new(&options, &errors);
+	if (errors)
+		msg_warn("%zu error%s in the rule files; the rules in error are left out", errors,
+		         errors == 1 ? "" : "s");
+	return explainer;
+}
 
 static int run_report(const struct command_line *cl)
 {
@@ -360,8 +370,6 @@ static int run_report(const struct command_line *cl)
 	explain_free(explainer);
 	return status;
 }
-
-static struct explainer *load_rules(const struct command_line *cl);
 
 static int run_drilldown(struct command_line *cl)
 {
@@ -383,17 +391,6 @@ static int run_drilldown(struct command_line *cl)
 	return status;
 }
 
-static struct explainer *load_rules(const struct command_line *cl)
-{
-	struct explain_options options = { .rule_paths = cl->rule_paths,
-		                           .rule_path_count = cl->rule_path_count };
-	size_t errors;
-	struct explainer *explainer = explain_new(&options, &errors);
-	if (errors)
-		msg_warn("%zu error%s in the rule files; the rules in error are left out", errors,
-		         errors == 1 ? "" : "s");
-	return explainer;
-}
 
 static int run_explain(const struct command_line *cl)
 {

@@ -123,6 +123,21 @@ static struct text domain_of(struct text address)
 	return text_skip(address, skip);
 }
 
+struct text explain_recipient_address(const struct recipient *r)
+{
+	/* a local delivery logs the local part, a pipe or a file as the
+	 * address: the <original> is the address people know */
+	struct text address = view(r->address);
+	if (domain_of(address).len == 0 && r->original[0])
+		address = view(r->original);
+	return address;
+}
+
+struct text explain_recipient_domain(const struct recipient *r)
+{
+	return domain_of(explain_recipient_address(r));
+}
+
 static void clear(struct rule_facts *out)
 {
 	memset(out, 0, sizeof *out);
@@ -160,11 +175,7 @@ void explain_recipient_facts(const struct message *m, const struct recipient *r,
 	out->transport = view(r->transport);
 	out->host = view(r->host);
 	out->ip = view(r->ip);
-	/* a local delivery logs the local part, a pipe or a file as the
-	 * address: the <original> is the address people know */
-	out->address = view(r->address);
-	if (domain_of(out->address).len == 0 && r->original[0])
-		out->address = view(r->original);
+	out->address = explain_recipient_address(r);
 	out->domain = domain_of(out->address);
 	out->stage = view(smtp->stage);
 	out->code = smtp->code;

@@ -39,6 +39,10 @@ struct rule_set *explain_rules(struct explainer *explainer);
  * last deferral (deferral true). */
 void explain_recipient_facts(const struct message *message, const struct recipient *recipient,
                              bool deferral, struct rule_facts *out);
+/* The address people know a recipient by (the <original> of a local part,
+ * a pipe or a file), and its domain (empty when it has none). */
+struct text explain_recipient_address(const struct recipient *recipient);
+struct text explain_recipient_domain(const struct recipient *recipient);
 /* Facts of a frozen message. */
 void explain_frozen_facts(const struct message *message, struct rule_facts *out);
 /* Facts of an SMTP-time event. */

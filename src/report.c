@@ -452,13 +452,8 @@ static void note_explanation(struct group *g, const struct rule *rule, const str
 
 static struct text domain_of(const struct recipient *rcpt)
 {
-	const char *candidates[] = { rcpt->address, rcpt->original };
-	for (size_t k = 0; k < 2; k++) {
-		const char *at = strrchr(candidates[k], '@');
-		if (at && at[1])
-			return text_make(at + 1, strlen(at + 1));
-	}
-	return TEXT_LITERAL("(local)");
+	struct text domain = explain_recipient_domain(rcpt);
+	return domain.len ? domain : TEXT_LITERAL("(local)");
 }
 
 static struct text sender_of(const struct message *m)

@@ -971,6 +971,7 @@ void rules_render(const char *template, const struct rule_facts *facts, bool gen
 		const char *bar = memchr(open, '|', (size_t)(close - open));
 		struct text name = text_make(open + 1, (size_t)((bar ? bar : close) - open - 1));
 		char number[16];
+		int field;
 		struct text value = facts && !generic
 		                            ? field_value(facts, name, number, sizeof number)
 		                            : text_make(NULL, 0);
@@ -978,8 +979,8 @@ void rules_render(const char *template, const struct rule_facts *facts, bool gen
 			strbuf_append_text(out, value);
 		else if (bar)
 			strbuf_append(out, bar + 1, (size_t)(close - bar - 1));
-		else if (find_field(name) >= 0)
-			strbuf_append_str(out, fields[find_field(name)].otherwise);
+		else if ((field = find_field(name)) >= 0)
+			strbuf_append_str(out, fields[field].otherwise);
 		p = close + 1;
 	}
 }

@@ -17,6 +17,7 @@
 #include "explain.h"
 #include "msg.h"
 #include "strbuf.h"
+#include "topk.h"
 #include "xalloc.h"
 
 /* Display budgets, in columns, of the texts shortened at capture time. */
@@ -31,7 +32,6 @@
 #define REASON_LINES 3
 #define WORDS (VALUE_WIDTH * 2 / 3) /* ragged margin of ordinary text */
 #define TOP_SHOWN 5
-#define TOP_NAME_MAX 100
 #define EVENT_IPS_SHOWN 10
 #define PENDING_RECIPIENTS_MAX 10
 #define EXAMPLES_MAX 3
@@ -192,64 +192,6 @@ static char *fitted_copy(struct text raw, size_t lines, size_t avail, size_t rag
 
 /* ---- bounded top-k (Space-Saving, Metwally et al. 2005) ---- */
 
-struct top_slot {
-	uint64_t count;
-	uint64_t error; /* over-count inherited from the evicted slot */
-	char name[TOP_NAME_MAX + 1];
-};
-
-struct top {
-	struct top_slot *slots; /* grows 4, 8, 16 up to REPORT_TOP_SLOTS */
-	size_t used, capacity;
-	bool evicted;           /* counts may be over-estimates */
-};
-
-static void top_add(struct top *top, struct text name)
-{
-	if (name.len > TOP_NAME_MAX) {
-		name.len = TOP_NAME_MAX; /* on a character boundary */
-		while (name.len > 0 && ((unsigned char)name.ptr[name.len] & 0xC0) == 0x80)
-			name.len--;
-	}
-	size_t min = 0;
-	for (size_t i = 0; i < top->used; i++) {
-		struct top_slot *slot = &top->slots[i];
-		if (text_equals(name, slot->name)) {
-			slot->count++;
-			return;
-		}
-		if (slot->count < top->slots[min].count)
-			min = i;
-	}
-	struct top_slot *slot;
-	if (top->used == top->capacity && top->capacity < REPORT_TOP_SLOTS) {
-		top->capacity = top->capacity ? top->capacity * 2 : 4;
-		if (top->capacity > REPORT_TOP_SLOTS)
-			top->capacity = REPORT_TOP_SLOTS;
-		top->slots = xreallocarray(top->slots, top->capacity, sizeof *top->slots);
-	}
-	if (top->used < top->capacity) {
-		slot = &top->slots[top->used++];
-		slot->count = 1;
-		slot->error = 0;
-	} else {
-		slot = &top->slots[min];
-		slot->error = slot->count;
-		slot->count++;
-		top->evicted = true;
-	}
-	memcpy(slot->name, name.ptr, name.len);
-	slot->name[name.len] = '\0';
-}
-
-static int by_count_then_name(const void *a, const void *b)
-{
-	const struct top_slot *x = a, *y = b;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
 /* ---- problem groups ---- */
 
 enum outcome { OUTCOME_FAILED, OUTCOME_DEFERRED, OUTCOME_DISCARDED, OUTCOME_FROZEN, OUTCOME_COUNT };
@@ -272,7 +214,7 @@ struct group {
 	uint64_t later[LATER_COUNT];
 	uint64_t last_serial;     /* the message that counted last, so each counts once */
 	int64_t first_time, last_time;
-	struct top domains, senders;
+	struct topk domains, senders;
 	char examples[EXAMPLES_MAX][MESSAGE_ID_MAX + 1];
 	size_t example_count;
 	char *sample;             /* escaped and shortened */
@@ -416,6 +358,8 @@ static struct group *group_for(struct report *r, enum outcome outcome, const cha
 		g->outcome = outcome;
 		g->key = xmemdup(key, key_length);
 		g->last_serial = (uint64_t)-1;
+		g->domains = (struct topk)TOPK_INIT(REPORT_TOP_SLOTS);
+		g->senders = (struct topk)TOPK_INIT(REPORT_TOP_SLOTS);
 		index_insert(&r->group_index, i, h, r->group_count);
 		return g;
 	}
@@ -472,7 +416,7 @@ static void add_domain(struct report *r, struct group *g, struct text domain)
 		char c = domain.ptr[i];
 		strbuf_append_char(&r->scratch, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
 	}
-	top_add(&g->domains, strbuf_text(&r->scratch));
+	topk_add(&g->domains, strbuf_text(&r->scratch));
 }
 
 static void set_sample(struct group *g, const char *line)
@@ -491,7 +435,7 @@ static void count_in_group(struct report *r, struct group *g, const struct messa
 	if (g->last_serial != r->serial) {
 		g->last_serial = r->serial;
 		g->messages++;
-		top_add(&g->senders, sender_of(m));
+		topk_add(&g->senders, sender_of(m));
 		if (g->example_count < EXAMPLES_MAX)
 			memcpy(g->examples[g->example_count++], m->id, sizeof m->id);
 	}
@@ -551,7 +495,7 @@ static void fold_frozen(struct report *r, const struct message *m)
 	g->last_serial = r->serial;
 	for (size_t i = 0; i < m->recipient_count; i++)
 		add_domain(r, g, domain_of(&m->recipients[i]));
-	top_add(&g->senders, sender_of(m));
+	topk_add(&g->senders, sender_of(m));
 	if (g->example_count < EXAMPLES_MAX)
 		memcpy(g->examples[g->example_count++], m->id, sizeof m->id);
 	g->first_time = min_time(g->first_time, m->first_time);
@@ -871,16 +815,16 @@ static void print_header(struct report *r, const struct txn_summary *s)
 }
 
 /* "a 3, b 2, c 1, +4 more" from a top-k table, escaped. */
-static void top_list(struct strbuf *sb, struct top *top)
+static void top_list(struct strbuf *sb, struct topk *top)
 {
 	if (top->used == 0) {
 		strbuf_append_str(sb, "-");
 		return;
 	}
-	qsort(top->slots, top->used, sizeof *top->slots, by_count_then_name);
+	topk_sort(top);
 	size_t shown = top->used < TOP_SHOWN ? top->used : TOP_SHOWN;
 	for (size_t i = 0; i < shown; i++) {
-		const struct top_slot *slot = &top->slots[i];
+		const struct topk_slot *slot = &top->slots[i];
 		if (i)
 			strbuf_append_str(sb, ", ");
 		strbuf_append_escaped(sb, text_make(slot->name, strlen(slot->name)));
@@ -1232,8 +1176,8 @@ void report_free(struct report *r)
 		free(r->groups[i].key);
 		free(r->groups[i].explanation);
 		free(r->groups[i].sample);
-		free(r->groups[i].domains.slots);
-		free(r->groups[i].senders.slots);
+		topk_release(&r->groups[i].domains);
+		topk_release(&r->groups[i].senders);
 	}
 	free(r->groups);
 	free(r->group_index.slots);

@@ -5,6 +5,7 @@
  */
 #include "timestamp.h"
 
+#include <stdio.h>
 #include <time.h>
 
 static inline bool is_digit(char c)
@@ -108,4 +109,35 @@ bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
 	}
 	out->length = pos;
 	return true;
+}
+
+/* Wall-clock fields of epoch in the log's zone, and that zone's offset. */
+static bool wall_clock(int64_t epoch, bool zone_known, int offset_minutes, struct tm *tm,
+                       long *offset)
+{
+	if (zone_known) {
+		time_t shifted = (time_t)(epoch + (int64_t)offset_minutes * 60);
+		*offset = offset_minutes;
+		return gmtime_r(&shifted, tm) != NULL;
+	}
+	time_t t = (time_t)epoch;
+	if (localtime_r(&t, tm) == NULL)
+		return false;
+	*offset = tm->tm_gmtoff / 60;
+	return true;
+}
+
+void timestamp_format_iso8601(int64_t epoch, bool zone_known, int offset_minutes,
+                              char out[TIMESTAMP_ISO8601_MAX])
+{
+	struct tm tm;
+	long offset;
+	if (!wall_clock(epoch, zone_known, offset_minutes, &tm, &offset)) {
+		snprintf(out, TIMESTAMP_ISO8601_MAX, "1970-01-01T00:00:00+00:00");
+		return;
+	}
+	long magnitude = offset < 0 ? -offset : offset;
+	snprintf(out, TIMESTAMP_ISO8601_MAX, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         offset < 0 ? '-' : '+', magnitude / 60, magnitude % 60);
 }

@@ -40,4 +40,11 @@ int64_t timestamp_local_to_epoch(struct local_time_cache *cache, int year,
                                  int month, int day, int hour, int minute,
                                  int second);
 
+/* "2024-03-14T10:00:00+01:00": epoch in the zone offset_minutes east of
+ * UTC when zone_known, else in the host's local zone at that time (the
+ * zone Exim wrote a zone-less log in). Always NUL-terminated. */
+#define TIMESTAMP_ISO8601_MAX 128 /* room for any int the compiler imagines */
+void timestamp_format_iso8601(int64_t epoch, bool zone_known, int offset_minutes,
+                              char out[TIMESTAMP_ISO8601_MAX]);
+
 #endif

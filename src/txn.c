@@ -614,12 +614,18 @@ static long host_tag_outside_quotes(struct text body)
 	return -1;
 }
 
+static struct log_zone line_zone(const struct log_line *line)
+{
+	return (struct log_zone){ line->has_zone, line->zone_offset_minutes };
+}
+
 static void emit_event(struct txn_table *table, const struct log_line *line, struct text raw)
 {
 	struct event e;
 	memset(&e, 0, sizeof e);
 	e.kind = line->kind;
 	e.time = line->epoch;
+	e.zone = line_zone(line);
 	e.message_id = line->message_id;
 	e.sender = fields_get(&line->fields, FIELD_F);
 	e.detail = line->message;
@@ -670,6 +676,7 @@ static void feed_message_line(struct txn_table *table, const struct log_line *li
 	if (m->first_time == 0)
 		m->first_time = line->epoch;
 	m->last_time = line->epoch;
+	m->zone = line_zone(line);
 	keep_line(table, m, raw);
 	switch (line->kind) {
 	case LK_ARRIVAL:

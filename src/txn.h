@@ -69,6 +69,13 @@ struct recipient {
 	const char *defer_line;
 };
 
+/* The zone a log wrote its times in: +hhmm when it has log_timezone,
+ * else none (the host's local time, as Exim wrote it). */
+struct log_zone {
+	bool known;
+	int offset_minutes; /* east of UTC */
+};
+
 struct arrival {
 	bool seen;            /* false: lines came without a <= (rotated away) */
 	int64_t time;
@@ -92,6 +99,7 @@ struct message {
 	int64_t first_time;   /* first line seen */
 	int64_t last_time;    /* last line seen */
 	int64_t completed;    /* time of Completed; 0 when not completed */
+	struct log_zone zone; /* of its last line */
 	bool frozen;
 	char bounce_of[MESSAGE_ID_MAX + 1];  /* R= on <= <>: the parent */
 	char bounced_by[MESSAGE_ID_MAX + 1]; /* the bounce this one caused */
@@ -118,6 +126,7 @@ int64_t message_queue_seconds(const struct message *message);
 struct event {
 	enum line_kind kind;
 	int64_t time;
+	struct log_zone zone;
 	struct text message_id; /* rejections after DATA carry one */
 	struct text host;       /* verified host name, empty when none */
 	struct text helo;       /* the name the client gave in HELO/EHLO */

@@ -11,9 +11,10 @@
 # sanitizer build lives in build/asan (O=build/asan). Nothing else differs.
 
 # exim4-base brings exigrep and eximstats, which the compatibility test and
-# the benchmark run beside eximexplain (it installs no mail daemon).
+# the benchmark run beside eximexplain (it installs no mail daemon);
+# python3-jsonschema is the validator the JSON export is checked with.
 DEB_BUILD_DEPS = gcc libc6-dev make autoconf pkg-config libpcre2-dev libjansson-dev \
-	zlib1g-dev check gzip exim4-base
+	zlib1g-dev check gzip exim4-base python3 python3-jsonschema
 
 NO_CONFIG_GOALS = deps clean distclean
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)

@@ -11,11 +11,13 @@
 
 #include "drilldown.h"
 #include "explain.h"
+#include "export.h"
 #include "lexer.h"
 #include "msg.h"
 #include "pipeline.h"
 #include "report.h"
 #include "stats.h"
+#include "summary.h"
 #include "txn.h"
 #include "when.h"
 
@@ -23,6 +25,7 @@ static const char usage_text[] =
 	"usage: eximexplain [report] [OPTIONS] [FILE...]\n"
 	"       eximexplain grep [-l] [-I] [-v] [-M] [-t SECS] [OPTIONS] PATTERN [FILE...]\n"
 	"       eximexplain show [OPTIONS] ID... [FILE...]\n"
+	"       eximexplain export [--summary] [--lines] [OPTIONS] [FILE...]\n"
 	"       eximexplain stats [OPTIONS] [FILE...]\n"
 	"       eximexplain explain [--code N] [--status X.Y.Z] [--host H] [--stage S] TEXT\n"
 	"       eximexplain explain --tsv < CODE-TAB-STATUS-TAB-TEXT-LINES\n"
@@ -38,6 +41,10 @@ static const char usage_text[] =
 	"               -l literal, -I case-sensitive, -v messages that do not match,\n"
 	"               -M related messages too, -t SECS at least SECS on the queue\n"
 	"  show         every line of the messages with these IDs (and their bounces)\n"
+	"  export       NDJSON: one object per message and per SMTP-time event\n"
+	"               (--lines: with its raw lines); --summary: one object with\n"
+	"               totals, counts by reason, rule and owner, top domains,\n"
+	"               senders and hosts, and an hourly timeline\n"
 	"  stats        one \"KIND COUNT\" line per line kind, unknown included\n"
 	"  explain      explain one error text, or (--tsv) one per stdin line\n"
 	"  rules        list the rules in matching order, or check a rule file\n"
@@ -47,6 +54,7 @@ static const char usage_text[] =
 	"                    today, yesterday, -24h, -30m, -2d\n"
 	"  --until WHEN      only lines before WHEN\n"
 	"  --color WHEN      auto (on a terminal), always, never\n"
+	"  --format FORMAT   report: text (the default) or json (as export --summary)\n"
 	"  --unparsed FILE   write every line of unknown shape to FILE, verbatim\n"
 	"  --rules PATH      more rules (a file, or a directory of *.rules); a rule\n"
 	"                    with a shipped rule's id replaces it (repeatable)\n"
@@ -62,7 +70,7 @@ static const char *const default_logs[] = {
 	"/var/log/exim_mainlog", "/var/log/exim4/mainlog", "/var/log/exim/main.log",
 };
 
-enum mode { MODE_REPORT, MODE_STATS, MODE_GREP, MODE_SHOW, MODE_EXPLAIN, MODE_RULES };
+enum mode { MODE_REPORT, MODE_STATS, MODE_GREP, MODE_SHOW, MODE_EXPORT, MODE_EXPLAIN, MODE_RULES };
 
 #define RULE_PATHS_MAX 64
 
@@ -80,6 +88,8 @@ struct command_line {
 	const char *status, *host, *stage;
 	bool tsv, list;
 	const char *check_path;
+	/* export; report --format json is export --summary */
+	bool summary, lines;
 	const char **paths;
 	size_t path_count;
 };
@@ -101,7 +111,7 @@ static bool pick_mode(const char *word, enum mode *mode)
 		enum mode mode;
 	} modes[] = {
 		{ "report", MODE_REPORT }, { "stats", MODE_STATS },
-		{ "grep", MODE_GREP }, { "show", MODE_SHOW },
+		{ "grep", MODE_GREP }, { "show", MODE_SHOW }, { "export", MODE_EXPORT },
 		{ "explain", MODE_EXPLAIN }, { "rules", MODE_RULES },
 	};
 	for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
@@ -150,7 +160,8 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 {
 	enum {
 		OPT_UNPARSED = 256, OPT_SINCE, OPT_UNTIL, OPT_COLOR, OPT_VERSION, OPT_RULES,
-		OPT_CODE, OPT_STATUS, OPT_HOST, OPT_STAGE, OPT_TSV, OPT_LIST, OPT_CHECK
+		OPT_CODE, OPT_STATUS, OPT_HOST, OPT_STAGE, OPT_TSV, OPT_LIST, OPT_CHECK,
+		OPT_SUMMARY, OPT_LINES, OPT_FORMAT
 	};
 	static const struct option long_options[] = {
 		{ "unparsed", required_argument, NULL, OPT_UNPARSED },
@@ -171,6 +182,9 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		{ "tsv", no_argument, NULL, OPT_TSV },
 		{ "list", no_argument, NULL, OPT_LIST },
 		{ "check", required_argument, NULL, OPT_CHECK },
+		{ "summary", no_argument, NULL, OPT_SUMMARY },
+		{ "lines", no_argument, NULL, OPT_LINES },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -186,6 +200,10 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 			                  NULL);
 		if (c >= OPT_LIST && c <= OPT_CHECK && cl->mode != MODE_RULES)
 			return bad_option("--list and --check are rules options", NULL);
+		if ((c == OPT_SUMMARY || c == OPT_LINES) && cl->mode != MODE_EXPORT)
+			return bad_option("--summary and --lines are export options", NULL);
+		if (c == OPT_FORMAT && cl->mode != MODE_REPORT)
+			return bad_option("--format is a report option", NULL);
 		switch (c) {
 		case OPT_UNPARSED: cl->pipeline.unparsed_path = optarg; break;
 		case OPT_SINCE:
@@ -220,6 +238,14 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		case OPT_TSV: cl->tsv = true; break;
 		case OPT_LIST: cl->list = true; break;
 		case OPT_CHECK: cl->check_path = optarg; break;
+		case OPT_SUMMARY: cl->summary = true; break;
+		case OPT_LINES: cl->lines = true; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				cl->summary = true;
+			else if (strcmp(optarg, "text") != 0)
+				return bad_option("--format takes text or json", optarg);
+			break;
 		case 'l': cl->drilldown.literal = true; break;
 		case 'I': cl->drilldown.case_sensitive = true; break;
 		case 'v': cl->drilldown.invert = true; break;
@@ -371,6 +397,38 @@ static int run_report(const struct command_line *cl)
 	return status;
 }
 
+/* report --format json and export --summary: one summary object. */
+static int run_summary(const struct command_line *cl)
+{
+	struct explainer *explainer = load_rules(cl);
+	struct summary_options options = { cl->paths, cl->path_count, stdout, explainer };
+	struct summary *summary = summary_new(&options);
+	struct record_sink records = summary_sink(summary);
+	int status = run_records(cl, &records, NULL);
+	summary_free(summary);
+	explain_free(explainer);
+	return status;
+}
+
+static int run_export(struct command_line *cl)
+{
+	if (cl->summary) {
+		if (cl->lines)
+			return usage_error("--lines goes with the per-message export, not --summary",
+			                   NULL);
+		return run_summary(cl);
+	}
+	cl->txn.keep_lines = cl->lines;
+	struct explainer *explainer = load_rules(cl);
+	struct export_options options = { stdout, explainer, cl->lines };
+	struct export *export = export_new(&options);
+	struct record_sink records = export_sink(export);
+	int status = run_records(cl, &records, NULL);
+	export_free(export);
+	explain_free(explainer);
+	return status;
+}
+
 static int run_drilldown(struct command_line *cl)
 {
 	char error[256];
@@ -440,12 +498,14 @@ int main(int argc, char **argv)
 	case MODE_GREP:
 	case MODE_SHOW:
 		return run_drilldown(&cl);
+	case MODE_EXPORT:
+		return run_export(&cl);
 	case MODE_EXPLAIN:
 		return run_explain(&cl);
 	case MODE_RULES:
 		return run_rules(&cl);
 	case MODE_REPORT:
 	default:
-		return run_report(&cl);
+		return cl.summary ? run_summary(&cl) : run_report(&cl);
 	}
 }

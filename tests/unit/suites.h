@@ -17,5 +17,6 @@ Suite *report_suite(void);
 Suite *drilldown_suite(void);
 Suite *when_suite(void);
 Suite *rules_suite(void);
+Suite *export_suite(void);
 
 #endif

@@ -18,5 +18,7 @@ Suite *drilldown_suite(void);
 Suite *when_suite(void);
 Suite *rules_suite(void);
 Suite *export_suite(void);
+Suite *state_suite(void);
+Suite *mailfmt_suite(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include "msg.h"
 #include "strbuf.h"
 #include "timestamp.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 static json_t *checked(json_t *value)
@@ -29,43 +30,6 @@ json_t *jsonout_array(void)
 	return checked(json_array());
 }
 
-static bool is_continuation(unsigned char c)
-{
-	return (c & 0xC0) == 0x80;
-}
-
-size_t jsonout_utf8_sequence(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t need;
-	unsigned char low = 0x80, high = 0xBF; /* allowed range of the second byte */
-	if (c >= 0xC2 && c <= 0xDF) {
-		need = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 3;
-		if (c == 0xE0)
-			low = 0xA0;  /* no overlong forms */
-		else if (c == 0xED)
-			high = 0x9F; /* no surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 4;
-		if (c == 0xF0)
-			low = 0x90;
-		else if (c == 0xF4)
-			high = 0x8F; /* nothing past U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (n < need || s[1] < low || s[1] > high)
-		return 0;
-	for (size_t i = 2; i < need; i++)
-		if (!is_continuation(s[i]))
-			return 0;
-	return need;
-}
-
 static bool valid_utf8(struct text t)
 {
 	const unsigned char *s = (const unsigned char *)t.ptr;
@@ -75,7 +39,7 @@ static bool valid_utf8(struct text t)
 			i++;
 			continue;
 		}
-		size_t n = jsonout_utf8_sequence(s + i, t.len - i);
+		size_t n = utf8_decode(s + i, t.len - i, NULL);
 		if (n == 0)
 			return false;
 		i += n;
@@ -92,7 +56,7 @@ json_t *jsonout_text(struct text t)
 	struct strbuf repaired = STRBUF_INIT;
 	const unsigned char *s = (const unsigned char *)t.ptr;
 	for (size_t i = 0; i < t.len;) {
-		size_t n = jsonout_utf8_sequence(s + i, t.len - i);
+		size_t n = utf8_decode(s + i, t.len - i, NULL);
 		if (n == 0) {
 			strbuf_append(&repaired, "\xEF\xBF\xBD", 3); /* U+FFFD */
 			i++;

@@ -50,8 +50,4 @@ void jsonout_set_name(json_t *obj, const char *key, const char *static_ascii);
 /* Write obj as one compact line and free it; false on a write error. */
 bool jsonout_write_line(json_t *obj, FILE *out);
 
-/* Bytes of a valid UTF-8 sequence at s (1 to 4), or 0 when s[0] does not
- * begin one. */
-size_t jsonout_utf8_sequence(const unsigned char *s, size_t n);
-
 #endif

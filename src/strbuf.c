@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 void strbuf_init(struct strbuf *sb)
@@ -93,33 +94,6 @@ struct text strbuf_text(const struct strbuf *sb)
 	return text_make(sb->data, sb->len);
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static size_t utf8_sequence(const unsigned char *p, size_t left)
-{
-	unsigned c = p[0];
-	size_t n;
-	unsigned min;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, min = 0x10000;
-	else
-		return 0;
-	if (n > left)
-		return 0;
-	unsigned value = c & (0xff >> (n + 1));
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		value = (value << 6) | (p[i] & 0x3f);
-	}
-	if (value < min || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff))
-		return 0;
-	return n;
-}
-
 void strbuf_append_escaped(struct strbuf *sb, struct text t)
 {
 	const unsigned char *p = (const unsigned char *)t.ptr;
@@ -134,7 +108,7 @@ void strbuf_append_escaped(struct strbuf *sb, struct text t)
 			/* valid UTF-8 passes, except the C1 controls U+0080..U+009F
 			 * (a terminal may take U+009B as CSI); anything else is shown
 			 * byte by byte in octal, as Exim's string_printing does */
-			size_t n = utf8_sequence(p + i, t.len - i);
+			size_t n = utf8_decode(p + i, t.len - i, NULL);
 			if (n > 0 && !(n == 2 && c == 0xc2 && p[i + 1] < 0xa0)) {
 				strbuf_append(sb, t.ptr + i, n);
 				i += n;

@@ -19,6 +19,7 @@
 #include "test_support.h"
 #include "timestamp.h"
 #include "txn.h"
+#include "utf8.h"
 
 struct run {
 	struct explainer *explainer;
@@ -388,8 +389,8 @@ START_TEST(test_utf8_sequences)
 		{ "\xe2\x28\xac", 3, 0 }, { "\xf4\x8f\xbf\xbf", 4, 4 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-		ck_assert_msg(jsonout_utf8_sequence((const unsigned char *)cases[i].bytes,
-		                                    cases[i].length) == cases[i].expected,
+		ck_assert_msg(utf8_decode((const unsigned char *)cases[i].bytes, cases[i].length,
+		                          NULL) == cases[i].expected,
 		              "case %zu", i);
 }
 END_TEST

@@ -388,7 +388,8 @@ static struct explainer *load_rules(const struct command_line *cl)
 static int run_report(const struct command_line *cl)
 {
 	struct explainer *explainer = load_rules(cl);
-	struct report_options options = { cl->paths, cl->path_count, cl->color, stdout, explainer };
+	struct report_options options = { cl->paths, cl->path_count, cl->color, stdout, explainer,
+	                                 false };
 	struct report *report = report_new(&options);
 	struct record_sink records = report_sink(report);
 	int status = run_records(cl, &records, NULL);

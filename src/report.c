@@ -772,7 +772,7 @@ static void append_range(const struct report *r, struct strbuf *sb, int64_t firs
 
 static void print_header(struct report *r, const struct txn_summary *s)
 {
-	heading(r, "EXIM FAILURE REPORT");
+	heading(r, r->options.mail ? "TOTALS" : "EXIM FAILURE REPORT");
 	strbuf_reset(&r->scratch);
 	if (r->options.file_count == 0)
 		strbuf_append_str(&r->scratch, "(standard input)");
@@ -930,6 +930,13 @@ static void print_group(struct report *r, struct group *g)
 	if (g->messages > g->example_count)
 		strbuf_append_str(&r->scratch, " ...");
 	field(r, "messages", r->scratch.data, 2, WORDS);
+	if (r->options.mail && g->example_count) {
+		strbuf_reset(&r->scratch);
+		strbuf_append_str(&r->scratch, "eximexplain show ");
+		strbuf_append_escaped(&r->scratch,
+		                      text_make(g->examples[0], strlen(g->examples[0])));
+		field(r, "details", r->scratch.data, 1, WORDS);
+	}
 	if (g->sample)
 		field(r, "line", g->sample, SAMPLE_LINES, SAMPLE_RAGGED);
 }
@@ -1142,10 +1149,15 @@ static int on_finish(void *state, const struct txn_summary *summary)
 {
 	struct report *r = state;
 	decide_day(r, summary);
-	print_header(r, summary);
+	if (!r->options.mail)
+		print_header(r, summary);
 	print_problems(r);
 	print_events(r);
 	print_pending(r);
+	if (r->options.mail) {
+		end_line(r);
+		print_header(r, summary);
+	}
 	if (fflush(r->out) != 0 || ferror(r->out))
 		msg_fatal("write error on the report output");
 	bool found = r->group_count > 0 || summary->failed || summary->deferred ||

@@ -22,7 +22,7 @@
  * input. Pending messages are copied only for the first REPORT_PENDING_MAX
  * (ten recipients each); the rest are counted.
  *
- * Output: at most 80 columns per line; ANSI colour only when asked; every
+ * Output: at most REPORT_WIDTH (78) columns per line; ANSI colour only when asked; every
  * byte that came from the log (or the command line) is escaped
  * (strbuf_append_escaped), so the report never carries a raw control
  * character of its input.
@@ -42,7 +42,8 @@
 struct strbuf;
 struct explainer;
 
-#define REPORT_WIDTH 80
+/* 78: RFC 5322's line length, so the digest can mail the same text */
+#define REPORT_WIDTH 78
 #define REPORT_GROUPS_MAX 10000
 #define REPORT_TOP_SLOTS 16
 #define REPORT_PENDING_MAX 50
@@ -53,6 +54,9 @@ struct report_options {
 	bool color;               /* bold headings, red failed, yellow deferred */
 	FILE *out;                /* NULL: stdout */
 	struct explainer *explainer; /* the rules; borrowed */
+	/* The digest's layout: problems first, then events, pending and the
+	 * totals last, and a drill-down command under each problem. */
+	bool mail;
 };
 
 struct report;

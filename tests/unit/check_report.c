@@ -113,7 +113,8 @@ static void start(struct run *run, bool color, const char *const *files, size_t 
 	run->explainer = explain_new(&rule_options, &errors);
 	ck_assert_uint_eq(errors, 0);
 	free(rules);
-	struct report_options options = { files, file_count, color, run->out, run->explainer };
+	struct report_options options = { files, file_count, color, run->out, run->explainer,
+	                                  false };
 	run->report = report_new(&options);
 	run->sink = report_sink(run->report);
 }

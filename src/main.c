@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "drilldown.h"
 #include "explain.h"
 #include "export.h"
@@ -26,6 +27,8 @@ static const char usage_text[] =
 	"       eximexplain grep [-l] [-I] [-v] [-M] [-t SECS] [OPTIONS] PATTERN [FILE...]\n"
 	"       eximexplain show [OPTIONS] ID... [FILE...]\n"
 	"       eximexplain export [--summary] [--lines] [OPTIONS] [FILE...]\n"
+	"       eximexplain digest [--to ADDR] [--from ADDR] [--send [--sendmail CMD]]\n"
+	"                          [--quiet-if-clean] [OPTIONS] [FILE...]\n"
 	"       eximexplain stats [OPTIONS] [FILE...]\n"
 	"       eximexplain explain [--code N] [--status X.Y.Z] [--host H] [--stage S] TEXT\n"
 	"       eximexplain explain --tsv < CODE-TAB-STATUS-TAB-TEXT-LINES\n"
@@ -45,6 +48,10 @@ static const char usage_text[] =
 	"               (--lines: with its raw lines); --summary: one object with\n"
 	"               totals, counts by reason, rule and owner, top domains,\n"
 	"               senders and hosts, and an hourly timeline\n"
+	"  digest       the report as a complete e-mail (problems first) on stdout,\n"
+	"               or with --send piped to sendmail -t -oi (--sendmail CMD);\n"
+	"               covers the last 24 hours unless --since says otherwise;\n"
+	"               --quiet-if-clean: nothing at all when nothing went wrong\n"
 	"  stats        one \"KIND COUNT\" line per line kind, unknown included\n"
 	"  explain      explain one error text, or (--tsv) one per stdin line\n"
 	"  rules        list the rules in matching order, or check a rule file\n"
@@ -70,7 +77,10 @@ static const char *const default_logs[] = {
 	"/var/log/exim_mainlog", "/var/log/exim4/mainlog", "/var/log/exim/main.log",
 };
 
-enum mode { MODE_REPORT, MODE_STATS, MODE_GREP, MODE_SHOW, MODE_EXPORT, MODE_EXPLAIN, MODE_RULES };
+enum mode {
+	MODE_REPORT, MODE_STATS, MODE_GREP, MODE_SHOW, MODE_EXPORT, MODE_DIGEST, MODE_EXPLAIN,
+	MODE_RULES
+};
 
 #define RULE_PATHS_MAX 64
 
@@ -90,6 +100,9 @@ struct command_line {
 	const char *check_path;
 	/* export; report --format json is export --summary */
 	bool summary, lines;
+	/* digest */
+	struct digest_options digest;
+	bool send, since_given;
 	const char **paths;
 	size_t path_count;
 };
@@ -112,6 +125,7 @@ static bool pick_mode(const char *word, enum mode *mode)
 	} modes[] = {
 		{ "report", MODE_REPORT }, { "stats", MODE_STATS },
 		{ "grep", MODE_GREP }, { "show", MODE_SHOW }, { "export", MODE_EXPORT },
+		{ "digest", MODE_DIGEST },
 		{ "explain", MODE_EXPLAIN }, { "rules", MODE_RULES },
 	};
 	for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
@@ -161,7 +175,8 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 	enum {
 		OPT_UNPARSED = 256, OPT_SINCE, OPT_UNTIL, OPT_COLOR, OPT_VERSION, OPT_RULES,
 		OPT_CODE, OPT_STATUS, OPT_HOST, OPT_STAGE, OPT_TSV, OPT_LIST, OPT_CHECK,
-		OPT_SUMMARY, OPT_LINES, OPT_FORMAT
+		OPT_SUMMARY, OPT_LINES, OPT_FORMAT,
+		OPT_TO, OPT_FROM, OPT_SEND, OPT_SENDMAIL, OPT_QUIET_IF_CLEAN, OPT_NOW, OPT_HOSTNAME
 	};
 	static const struct option long_options[] = {
 		{ "unparsed", required_argument, NULL, OPT_UNPARSED },
@@ -185,6 +200,13 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ "lines", no_argument, NULL, OPT_LINES },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "send", no_argument, NULL, OPT_SEND },
+		{ "sendmail", required_argument, NULL, OPT_SENDMAIL },
+		{ "quiet-if-clean", no_argument, NULL, OPT_QUIET_IF_CLEAN },
+		{ "now", required_argument, NULL, OPT_NOW },
+		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -204,11 +226,15 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 			return bad_option("--summary and --lines are export options", NULL);
 		if (c == OPT_FORMAT && cl->mode != MODE_REPORT)
 			return bad_option("--format is a report option", NULL);
+		if (c >= OPT_TO && c <= OPT_HOSTNAME && cl->mode != MODE_DIGEST)
+			return bad_option("--to, --from, --send, --sendmail, --quiet-if-clean, --now and "
+			                  "--hostname are digest options", NULL);
 		switch (c) {
 		case OPT_UNPARSED: cl->pipeline.unparsed_path = optarg; break;
 		case OPT_SINCE:
 			if (!when_parse(optarg, now, &cl->pipeline.since))
 				return bad_option("--since: not a time", optarg);
+			cl->since_given = true;
 			break;
 		case OPT_UNTIL:
 			if (!when_parse(optarg, now, &cl->pipeline.until))
@@ -238,6 +264,16 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		case OPT_TSV: cl->tsv = true; break;
 		case OPT_LIST: cl->list = true; break;
 		case OPT_CHECK: cl->check_path = optarg; break;
+		case OPT_TO: cl->digest.to = optarg; break;
+		case OPT_FROM: cl->digest.from = optarg; break;
+		case OPT_SEND: cl->send = true; break;
+		case OPT_SENDMAIL: cl->digest.sendmail = optarg; break;
+		case OPT_QUIET_IF_CLEAN: cl->digest.quiet_if_clean = true; break;
+		case OPT_NOW:
+			if (!when_parse(optarg, now, &cl->digest.now))
+				return bad_option("--now: not a time", optarg);
+			break;
+		case OPT_HOSTNAME: cl->digest.hostname = optarg; break;
 		case OPT_SUMMARY: cl->summary = true; break;
 		case OPT_LINES: cl->lines = true; break;
 		case OPT_FORMAT:
@@ -430,6 +466,34 @@ static int run_export(struct command_line *cl)
 	return status;
 }
 
+/* The digest covers the last 24 hours (before --now) unless told. */
+static int run_digest(struct command_line *cl)
+{
+	if (cl->digest.sendmail && !cl->send)
+		return usage_error("--sendmail CMD goes with --send", NULL);
+	if (cl->send && !cl->digest.sendmail)
+		cl->digest.sendmail = DIGEST_DEFAULT_SENDMAIL;
+	if (cl->digest.now == 0)
+		cl->digest.now = (int64_t)time(NULL);
+	if (!cl->since_given)
+		cl->pipeline.since = cl->digest.now - 86400;
+	struct explainer *explainer = load_rules(cl);
+	cl->digest.files = cl->paths;
+	cl->digest.file_count = cl->path_count;
+	cl->digest.explainer = explainer;
+	cl->digest.out = stdout;
+	struct digest *digest = digest_new(&cl->digest);
+	if (digest == NULL) {
+		explain_free(explainer);
+		return EXIT_TROUBLE;
+	}
+	struct record_sink records = digest_sink(digest);
+	int status = run_records(cl, &records, NULL);
+	digest_free(digest);
+	explain_free(explainer);
+	return status;
+}
+
 static int run_drilldown(struct command_line *cl)
 {
 	char error[256];
@@ -501,6 +565,8 @@ int main(int argc, char **argv)
 		return run_drilldown(&cl);
 	case MODE_EXPORT:
 		return run_export(&cl);
+	case MODE_DIGEST:
+		return run_digest(&cl);
 	case MODE_EXPLAIN:
 		return run_explain(&cl);
 	case MODE_RULES:

@@ -2,10 +2,14 @@
  * input: files -> lines. One reader at a time holds a fixed buffer of
  * READ_CHUNK + INPUT_LINE_MAX bytes; lines are found with memchr and handed
  * out as views into it, so the hot path copies nothing and allocates
- * nothing. gzip is recognised by its magic bytes, never by name.
+ * nothing. gzip is recognised by its magic bytes, never by name. Each
+ * reader knows the stream offset of its buffer's first byte, so where a
+ * read ended (for --state) costs nothing per line.
  *
  * It must never: trust a file name's suffix, stop the whole run for one bad
- * file, hand out a partial last line of a damaged gzip member as if whole.
+ * file, hand out a partial last line of a damaged gzip member as if whole,
+ * or, for a planned read, hand out a line without its start or report an
+ * offset that would make the next run repeat or miss a line.
  */
 #include "input.h"
 
@@ -37,9 +41,15 @@ struct reader {
 	unsigned char *raw; /* compressed bytes (gzip only) */
 	bool eof;           /* no more bytes will come */
 	bool damaged;       /* eof because of bad or missing gzip data */
-	bool skipping;      /* dropping the rest of an over-long line */
+	bool skipping;      /* dropping the rest of an over-long line (or of
+	                       the line a start offset fell inside) */
+	bool hold_tail;     /* a final line without newline is not returned */
+	bool regular;       /* a regular file: it can be seeked in */
+	uint64_t size;      /* its size when opened (regular files) */
+	uint64_t device, inode;
 	char *buf;          /* decompressed or plain bytes */
 	size_t start, end;  /* unread window of buf */
+	uint64_t base;      /* stream offset of buf[0] (decompressed for gzip) */
 	uint64_t line_number;
 };
 
@@ -48,7 +58,9 @@ struct source {
 	size_t given;      /* position on the command line */
 	bool has_time;
 	int64_t first_time;
-	bool failed;
+	bool failed;       /* already reported, or a repeated stdin: not read */
+	uint64_t start_offset;
+	struct input_position position;
 };
 
 struct input {
@@ -63,6 +75,8 @@ struct input {
 	char *stdin_buf;            /* it must not overwrite what was peeked */
 	unsigned char *stdin_raw;
 	bool changed;
+	bool planned;           /* input_open_at: start offsets, tails held */
+	struct source *current_source;
 	char *buf;              /* shared by every reader, one at a time */
 	unsigned char *raw;
 	struct input_stats stats;
@@ -198,6 +212,7 @@ static void reader_fill(struct reader *r)
 {
 	if (r->start > 0) {
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->base += r->start;
 		r->end -= r->start;
 		r->start = 0;
 	}
@@ -226,11 +241,17 @@ static bool reader_open(struct reader *r, const char *path, char *buf, unsigned 
 			return false;
 		}
 		struct stat st;
-		if (fstat(r->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-			msg_input_error("%s: is a directory, not a log file", path);
-			close(r->fd);
-			r->fd = -1;
-			return false;
+		if (fstat(r->fd, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				msg_input_error("%s: is a directory, not a log file", path);
+				close(r->fd);
+				r->fd = -1;
+				return false;
+			}
+			r->regular = S_ISREG(st.st_mode);
+			r->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+			r->device = (uint64_t)st.st_dev;
+			r->inode = (uint64_t)st.st_ino;
 		}
 	}
 	fill_plain(r, RAW_CHUNK);
@@ -294,19 +315,77 @@ static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t 
 			if (r->start == r->end)
 				return false;
 			size_t length = r->end - r->start;
-			r->start = r->end;
-			if (r->damaged) {
-				/* the bytes before the damage end mid-line */
-				msg_warn("%s: incomplete last line before the damage dropped",
-				         display_name(r->name));
+			/* Before damage the bytes end mid-line; a held tail may still
+			 * be being written. Either is dropped but not consumed: the
+			 * offset stays at its start. */
+			if (r->damaged || r->hold_tail) {
+				if (r->damaged)
+					msg_warn("%s: incomplete last line before the damage dropped",
+					         display_name(r->name));
+				r->end = r->start;
 				return false;
 			}
+			r->start = r->end;
 			out->text = text_make(from, length);
 			out->truncated = false;
 			out->line_number = ++r->line_number;
 			return true;
 		}
 		reader_fill(r);
+	}
+}
+
+/* Bytes consumed: up to the end of the last line handed out. */
+static uint64_t reader_offset(const struct reader *r)
+{
+	return r->base + r->start;
+}
+
+/* Drop bytes until target is the next to read, or the stream ends. */
+static void reader_discard_to(struct reader *r, uint64_t target)
+{
+	while (r->base + r->end < target && !r->eof) {
+		r->start = r->end;
+		reader_fill(r);
+	}
+	if (r->base + r->end < target)
+		r->start = r->end;
+	else
+		r->start = (size_t)(target - r->base);
+}
+
+/* A plain regular file need not be read up to target: seek there, or to
+ * its end if it is shorter (the discarding after that reads what it may
+ * have grown since). Where seeking fails, discarding does it all. */
+static void reader_seek_plain(struct reader *r, uint64_t target)
+{
+	uint64_t to = target < r->size ? target : r->size;
+	if (to <= r->base + r->end)
+		return; /* already read at open */
+	if (lseek(r->fd, (off_t)to, SEEK_SET) < 0)
+		return;
+	r->base = to;
+	r->start = r->end = 0;
+	r->eof = false;
+}
+
+/* Make offset the next byte to read. The byte before it must end a line;
+ * when it does not, offset lies inside a line, whose start is behind us
+ * (the file was rewritten, or the offset is not one input reported), and
+ * that line's rest is skipped: handed out, it would look like a whole
+ * line, and its tail parsed as an entry would be nonsense. */
+static void reader_start_at(struct reader *r, uint64_t offset)
+{
+	if (offset == 0)
+		return;
+	if (!r->gzip && r->regular)
+		reader_seek_plain(r, offset - 1);
+	reader_discard_to(r, offset - 1);
+	while (r->start == r->end && !r->eof)
+		reader_fill(r);
+	if (r->start < r->end) {
+		r->skipping = r->buf[r->start] != '\n';
+		r->start++;
 	}
 }
 
@@ -342,6 +421,15 @@ static int compare_sources(const void *a, const void *b)
 	return x->given < y->given ? -1 : x->given > y->given;
 }
 
+static struct input *input_new(size_t n)
+{
+	struct input *input = xcalloc(1, sizeof *input);
+	input->sources = xcalloc(n, sizeof *input->sources);
+	input->buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
+	input->raw = xmalloc(RAW_CHUNK);
+	return input;
+}
+
 struct input *input_open(const char *const *paths, size_t n)
 {
 	static const char *const stdin_only[] = { "-" };
@@ -349,10 +437,7 @@ struct input *input_open(const char *const *paths, size_t n)
 		paths = stdin_only;
 		n = 1;
 	}
-	struct input *input = xcalloc(1, sizeof *input);
-	input->sources = xcalloc(n, sizeof *input->sources);
-	input->buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
-	input->raw = xmalloc(RAW_CHUNK);
+	struct input *input = input_new(n);
 	input->lexer = lexer_new();
 	/* Peeking uses its own buffers: a kept stdin reader owns the shared one. */
 	char *peek_buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
@@ -394,6 +479,25 @@ struct input *input_open(const char *const *paths, size_t n)
 	return input;
 }
 
+struct input *input_open_at(const struct input_start *starts, size_t n)
+{
+	struct input *input = input_new(n);
+	input->planned = true;
+	bool stdin_seen = false;
+	for (size_t i = 0; i < n; i++) {
+		struct source *src = &input->sources[i];
+		src->path = xstrdup(starts[i].path);
+		src->given = i;
+		src->start_offset = starts[i].start_offset;
+		if (strcmp(src->path, "-") == 0) {
+			src->failed = stdin_seen; /* stdin can be read once */
+			stdin_seen = true;
+		}
+	}
+	input->count = n;
+	return input;
+}
+
 void input_free(struct input *input)
 {
 	if (input == NULL)
@@ -428,6 +532,15 @@ static bool open_next_source(struct input *input)
 			input->stats.files_failed++;
 			continue;
 		}
+		struct reader *r = input->current;
+		if (input->planned && !r->is_stdin) {
+			r->hold_tail = !r->gzip;
+			reader_start_at(r, src->start_offset);
+		}
+		src->position = (struct input_position){
+			.opened = true, .gzip = r->gzip, .device = r->device, .inode = r->inode,
+		};
+		input->current_source = src;
 		input->reader_open = true;
 		input->stats.files_read++;
 		input->changed = true;
@@ -449,6 +562,7 @@ bool input_next_line(struct input *input, struct input_line *out)
 		}
 		if (input->current->damaged)
 			input->stats.files_damaged++;
+		input->current_source->position.offset = reader_offset(input->current);
 		reader_close(input->current);
 		input->reader_open = false;
 	}
@@ -474,4 +588,14 @@ size_t input_file_count(const struct input *input)
 const char *input_file_name(const struct input *input, size_t i)
 {
 	return i < input->count ? input->sources[i].path : NULL;
+}
+
+bool input_file_position(const struct input *input, size_t i, struct input_position *out)
+{
+	if (i >= input->count)
+		return false;
+	*out = input->sources[i].position;
+	if (input->reader_open && input->current_source == &input->sources[i])
+		out->offset = reader_offset(input->current);
+	return true;
 }

@@ -1,11 +1,14 @@
 /*
  * input: Exim log bytes -> physical lines, from plain files, gzip files
- * (detected by magic bytes, concatenated members too) and stdin, several
- * files read oldest first by the first timestamp in each.
+ * (detected by magic bytes, concatenated members too) and stdin: several
+ * files read oldest first by the first timestamp in each (input_open), or
+ * a planned list read in its own order, each file from a byte offset, and
+ * where each read ended told afterwards (input_open_at, for --state).
  *
  * Ownership: a struct input_line's text points into the input's own buffer
- * and is valid until the next input_next_line() call. Memory is one buffer
- * per open file, never proportional to the file's size.
+ * and is valid until the next input_next_line() call. input_open and
+ * input_open_at copy the paths they are given. Memory is one buffer per
+ * open file, never proportional to the file's size.
  *
  * What it must never do: stop at bad bytes. NULs and invalid UTF-8 pass
  * through untouched; a line longer than INPUT_LINE_MAX is cut there and
@@ -27,7 +30,8 @@
 struct input_line {
 	struct text text;      /* without the newline (and without a CR before it) */
 	const char *file;      /* name as given ("-" is "standard input") */
-	uint64_t line_number;  /* 1-based within file */
+	uint64_t line_number;  /* 1-based within file; counted from the start
+	                          offset for input_open_at */
 	bool truncated;        /* the line was longer than INPUT_LINE_MAX */
 };
 
@@ -46,6 +50,35 @@ struct input;
  * Files that cannot be opened are reported on stderr (naming the file and
  * the cause) when their turn comes, counted, and skipped. */
 struct input *input_open(const char *const *paths, size_t n);
+
+/* One file of a planned read. */
+struct input_start {
+	const char *path;       /* "-" is stdin, which is read from its start */
+	uint64_t start_offset;  /* bytes to skip: decompressed bytes for gzip */
+};
+
+/* Read exactly these files in this order, never reordered by timestamp;
+ * n == 0 reads nothing. Each file starts after start_offset bytes. An
+ * offset past the end of a file reads nothing from it, which is not an
+ * error, and its position reports the file's length. If the byte before
+ * the offset is not a newline, the offset falls inside a line (the file
+ * was rewritten since, or a line cut at INPUT_LINE_MAX was still being
+ * written) and the rest of that line is skipped, so a line is never
+ * returned without its start. Files that cannot be opened are reported as
+ * by input_open, when their turn comes, and the others are still read.
+ *
+ * Unlike input_open, a final line without a newline in a plain file is
+ * neither returned nor counted in its offset: a run from cron may catch a
+ * line half-written, and the next run, from that offset, reads it whole.
+ * A gzip file is finished (rotated), so its final unterminated line is
+ * returned and counted as input_open does.
+ *
+ * stdin ("-") cannot be resumed: its start offset is ignored, it is read
+ * from where it stands to its end with its final unterminated line
+ * returned, and only its first place in the list reads it (later places
+ * are skipped silently and report opened false). */
+struct input *input_open_at(const struct input_start *starts, size_t n);
+
 void input_free(struct input *input);
 
 /* Next line; false at the end of the last file. */
@@ -61,5 +94,27 @@ const struct input_stats *input_get_stats(const struct input *input);
  * tests: index i is the i-th file read. */
 size_t input_file_count(const struct input *input);
 const char *input_file_name(const struct input *input, size_t i);
+
+/* Where the read of one file ended, so a later input_open_at can resume
+ * there and return exactly the lines not returned yet. */
+struct input_position {
+	bool opened;           /* false: not read (could not be opened) */
+	bool gzip;
+	uint64_t device, inode; /* fstat of the file actually read, even if it was
+	                           renamed meanwhile; 0 for stdin */
+	uint64_t offset;       /* bytes consumed (decompressed for gzip): up to the
+	                          end of the last line returned, its newline
+	                          included, never into a line held back. A line
+	                          cut at INPUT_LINE_MAX counts as far as it was
+	                          read (all of it, or to the end of the file if
+	                          its newline had not come yet; a resumed read
+	                          then skips its rest). For stdin: the bytes read. */
+};
+
+/* Where the i-th file read (input_file_name order; for input_open_at, the
+ * i-th start given) ended. Final once input_next_line has returned false;
+ * before that, a file not read yet reports opened false. false, and *out
+ * untouched, when there is no i-th file. */
+bool input_file_position(const struct input *input, size_t i, struct input_position *out);
 
 #endif

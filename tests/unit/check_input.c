@@ -3,7 +3,10 @@
  * back through input_open/input_next_line. Covers plain files with and
  * without a final newline, CRLF, NUL bytes, gzip (also several members,
  * truncated and corrupt), rotated sets named in any order, over-long
- * lines, missing files and stdin (design.md section 3, input.h).
+ * lines, missing files and stdin (design.md section 3, input.h); and
+ * planned reads from start offsets (input_open_at), where every offset
+ * reported must let the next run return exactly the lines not yet
+ * returned.
  *
  * Tests that look at msg_had_input_error() or replace fd 0 or 2 rely on
  * Check's default fork mode: each test runs in its own process.
@@ -33,12 +36,13 @@ struct read_result {
 	struct input_stats stats;
 	size_t file_count;
 	char *order[8];       /* input_file_name(i) */
+	struct input_position position[8]; /* input_file_position(i) */
 };
 
-static void read_all(const char *const *paths, size_t n, struct read_result *r)
+/* Read input to its end into r, and free it. */
+static void collect(struct input *input, struct read_result *r)
 {
 	memset(r, 0, sizeof *r);
-	struct input *input = input_open(paths, n);
 	ck_assert_ptr_nonnull(input);
 	size_t capacity = 0;
 	struct input_line line;
@@ -63,9 +67,27 @@ static void read_all(const char *const *paths, size_t n, struct read_result *r)
 	}
 	r->stats = *input_get_stats(input);
 	r->file_count = input_file_count(input);
-	for (size_t i = 0; i < r->file_count && i < 8; i++)
+	for (size_t i = 0; i < r->file_count && i < 8; i++) {
 		r->order[i] = strdup(input_file_name(input, i));
+		ck_assert(input_file_position(input, i, &r->position[i]));
+	}
+	struct input_position unchanged = { .offset = 12345 };
+	ck_assert(!input_file_position(input, r->file_count, &unchanged));
+	ck_assert_uint_eq(unchanged.offset, 12345);
 	input_free(input);
+}
+
+static void read_all(const char *const *paths, size_t n, struct read_result *r)
+{
+	collect(input_open(paths, n), r);
+}
+
+/* One planned read of one file from offset. */
+static void read_at(const char *path, uint64_t offset, struct read_result *r)
+{
+	struct input_start start = { path, offset };
+	collect(input_open_at(&start, 1), r);
+	ck_assert_uint_eq(r->file_count, 1);
 }
 
 static void free_result(struct read_result *r)
@@ -683,6 +705,683 @@ START_TEST(test_stdin_ordered_among_files)
 }
 END_TEST
 
+/* ---- planned reads: input_open_at ---- */
+
+static void append_file(const char *path, const void *bytes, size_t length)
+{
+	int fd = open(path, O_WRONLY | O_APPEND);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(write(fd, bytes, length), (ssize_t)length);
+	ck_assert_int_eq(close(fd), 0);
+}
+
+/* write_gzip() takes a C string: these bytes (no NULs) as one member. */
+static void write_gzip_bytes(const char *path, const char *bytes, size_t length, bool append)
+{
+	char *z = malloc(length + 1);
+	ck_assert_ptr_nonnull(z);
+	memcpy(z, bytes, length);
+	z[length] = '\0';
+	write_gzip(path, z, append);
+	free(z);
+}
+
+#define assert_position(r, i, want_gzip, want_offset)                                  \
+	do {                                                                           \
+		ck_assert_msg((r).position[i].opened, "file %d not opened", (int)(i)); \
+		ck_assert_int_eq((r).position[i].gzip, (want_gzip));                   \
+		ck_assert_uint_eq((r).position[i].offset, (want_offset));              \
+	} while (0)
+
+START_TEST(test_at_resume_after_append)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	write_file(path, "one\ntwo\n", 8);
+	struct read_result r;
+	read_at(path, 0, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "one");
+	assert_line(r, 1, "two");
+	assert_position(r, 0, false, 8);
+	free_result(&r);
+
+	append_file(path, "three\nfour\n", 11);
+	read_at(path, 8, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "three");
+	assert_line(r, 1, "four");
+	ck_assert_uint_eq(r.numbers[0], 1); /* counted from the start offset */
+	ck_assert(r.first_of_file[0]);
+	ck_assert_uint_eq(r.stats.lines, 2);
+	ck_assert_uint_eq(r.stats.bytes, 11);
+	assert_position(r, 0, false, 19);
+	free_result(&r);
+
+	read_at(path, 19, &r);
+	ck_assert_uint_eq(r.count, 0);
+	ck_assert_uint_eq(r.stats.files_read, 1);
+	assert_position(r, 0, false, 19);
+	free_result(&r);
+	ck_assert(!msg_had_input_error());
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_at_offset_inside_a_line)
+{
+	/* "first\n" is bytes 0-5, "second\n" 6-12, "third\n" 13-18 */
+	static const char text[] = "first\nsecond\nthird\n";
+	static const struct {
+		uint64_t offset;
+		size_t count; /* the last count lines come back */
+	} cases[] = {
+		{ 0, 3 }, { 1, 2 }, { 5, 2 }, /* 5: first's newline is not consumed yet */
+		{ 6, 2 }, { 7, 1 }, { 12, 1 }, { 13, 1 }, { 14, 0 }, { 18, 0 }, { 19, 0 },
+	};
+	static const char *const lines[] = { "first", "second", "third" };
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	write_file(path, text, sizeof text - 1);
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		struct read_result r;
+		read_at(path, cases[c].offset, &r);
+		ck_assert_msg(r.count == cases[c].count, "from %llu: %zu lines, not %zu",
+		              (unsigned long long)cases[c].offset, r.count, cases[c].count);
+		for (size_t i = 0; i < r.count; i++)
+			assert_line(r, i, lines[3 - r.count + i]);
+		assert_position(r, 0, false, sizeof text - 1);
+		free_result(&r);
+	}
+	ck_assert(!msg_had_input_error());
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+/* Every start offset of a small file, against the rule that holds them
+ * all: a line comes back iff it starts at or after the offset (and, in a
+ * plain file, ends with a newline). */
+static void check_every_offset(const char *text, size_t length, bool gzip)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, gzip ? "mainlog.gz" : "mainlog");
+	if (gzip) {
+		/* two members, split inside the second line */
+		write_gzip_bytes(path, text, 5, false);
+		write_gzip_bytes(path, text + 5, length - 5, true);
+	} else {
+		write_file(path, text, length);
+	}
+	size_t tail_start = length; /* where an unterminated last line starts */
+	while (tail_start > 0 && text[tail_start - 1] != '\n')
+		tail_start--;
+	for (uint64_t offset = 0; offset <= length + 2; offset++) {
+		struct strbuf want = STRBUF_INIT, got = STRBUF_INIT;
+		size_t start = 0;
+		for (size_t i = 0; i < length; i++) {
+			if (text[i] != '\n' && i + 1 < length)
+				continue;
+			size_t end = text[i] == '\n' ? i : i + 1;
+			if (start >= offset && (text[i] == '\n' || gzip)) {
+				size_t cut = end > start && text[end - 1] == '\r' && text[i] == '\n';
+				strbuf_append_text(&want, text_make(text + start, end - start - cut));
+				strbuf_append_char(&want, '|');
+			}
+			start = i + 1;
+		}
+		struct read_result r;
+		read_at(path, offset, &r);
+		for (size_t i = 0; i < r.count; i++) {
+			strbuf_append_text(&got, strbuf_text(&r.lines[i]));
+			strbuf_append_char(&got, '|');
+		}
+		ck_assert_msg(text_equals(strbuf_text(&got), want.data ? want.data : ""),
+		              "%s from %llu: got \"%s\", want \"%s\"", gzip ? "gzip" : "plain",
+		              (unsigned long long)offset, got.data ? got.data : "",
+		              want.data ? want.data : "");
+		uint64_t end = gzip || offset > tail_start ? length : tail_start;
+		assert_position(r, 0, gzip, end);
+		free_result(&r);
+		strbuf_release(&want);
+		strbuf_release(&got);
+	}
+	ck_assert(!msg_had_input_error());
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+
+START_TEST(test_at_every_offset_plain)
+{
+	static const char text[] = "a\r\n\nbb\nccc\r\n\r\nd\rd\nee";
+	check_every_offset(text, sizeof text - 1, false);
+}
+END_TEST
+
+START_TEST(test_at_every_offset_gzip)
+{
+	static const char text[] = "a\r\n\nbb\nccc\r\n\r\nd\rd\nee";
+	check_every_offset(text, sizeof text - 1, true);
+}
+END_TEST
+
+START_TEST(test_at_offset_past_the_end)
+{
+	char *dir = make_temp_dir();
+	char *plain = path_in(dir, "mainlog");
+	char *gz = path_in(dir, "mainlog.1.gz");
+	write_file(plain, "one\ntwo\n", 8);
+	write_gzip(gz, "one\ntwo\n", false);
+	static const uint64_t offsets[] = { 9, 100, 1u << 30, UINT64_MAX };
+	for (size_t i = 0; i < sizeof offsets / sizeof *offsets; i++) {
+		struct read_result r;
+		read_at(plain, offsets[i], &r);
+		ck_assert_uint_eq(r.count, 0);
+		ck_assert_uint_eq(r.stats.files_read, 1);
+		ck_assert_uint_eq(r.stats.files_failed, 0);
+		assert_position(r, 0, false, 8); /* the file's length */
+		free_result(&r);
+		read_at(gz, offsets[i], &r);
+		ck_assert_uint_eq(r.count, 0);
+		ck_assert_uint_eq(r.stats.files_damaged, 0);
+		assert_position(r, 0, true, 8);
+		free_result(&r);
+	}
+	ck_assert(!msg_had_input_error());
+	remove_tree(dir);
+	free(plain);
+	free(gz);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_at_unterminated_last_line_is_held)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	write_file(path, "one\ntw", 6);
+	struct read_result r;
+	read_at(path, 0, &r);
+	ck_assert_uint_eq(r.count, 1);
+	assert_line(r, 0, "one");
+	ck_assert_uint_eq(r.stats.bytes, 4);
+	assert_position(r, 0, false, 4);
+	free_result(&r);
+
+	/* input_open still returns it, and counts it */
+	const char *paths[] = { path };
+	read_all(paths, 1, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 1, "tw");
+	assert_position(r, 0, false, 6);
+	free_result(&r);
+
+	append_file(path, "o\nthr", 5);
+	read_at(path, 4, &r);
+	ck_assert_uint_eq(r.count, 1);
+	assert_line(r, 0, "two");
+	assert_position(r, 0, false, 8);
+	free_result(&r);
+
+	append_file(path, "ee\n", 3);
+	read_at(path, 8, &r);
+	ck_assert_uint_eq(r.count, 1);
+	assert_line(r, 0, "three");
+	assert_position(r, 0, false, 14);
+	free_result(&r);
+
+	/* nothing but a line being written */
+	write_file(path, "half", 4);
+	read_at(path, 0, &r);
+	ck_assert_uint_eq(r.count, 0);
+	assert_position(r, 0, false, 0);
+	free_result(&r);
+	ck_assert(!msg_had_input_error());
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_at_gzip_skips_decompressed_bytes)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog.1.gz");
+	/* "one\ntwo\nthree\nfour\n" in three members, the second starting
+	 * inside "two" */
+	write_gzip(path, "one\ntw", false);
+	write_gzip(path, "o\nthree\n", true);
+	write_gzip(path, "four\n", true);
+	static const struct {
+		uint64_t offset;
+		size_t count;
+	} cases[] = { { 0, 4 }, { 4, 3 }, { 6, 2 }, { 8, 2 }, { 14, 1 }, { 15, 0 }, { 19, 0 } };
+	static const char *const lines[] = { "one", "two", "three", "four" };
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		struct read_result r;
+		read_at(path, cases[c].offset, &r);
+		ck_assert_msg(r.count == cases[c].count, "from %llu: %zu lines, not %zu",
+		              (unsigned long long)cases[c].offset, r.count, cases[c].count);
+		for (size_t i = 0; i < r.count; i++)
+			assert_line(r, i, lines[4 - r.count + i]);
+		assert_position(r, 0, true, 19);
+		ck_assert_uint_eq(r.stats.files_damaged, 0);
+		free_result(&r);
+	}
+
+	/* a finished (rotated) file: its unterminated last line is whole */
+	write_gzip(path, "a\nb", false);
+	struct read_result r;
+	read_at(path, 0, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 1, "b");
+	assert_position(r, 0, true, 3);
+	free_result(&r);
+	ck_assert(!msg_had_input_error());
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_at_device_and_inode)
+{
+	char *dir = make_temp_dir();
+	char *plain = path_in(dir, "mainlog");
+	char *gz = path_in(dir, "mainlog.1.gz");
+	write_file(plain, "one\n", 4);
+	write_gzip(gz, "zipped\n", false);
+	const struct input_start starts[] = { { gz, 0 }, { plain, 0 } };
+	struct read_result r;
+	collect(input_open_at(starts, 2), &r);
+	struct stat st;
+	ck_assert_int_eq(stat(gz, &st), 0);
+	ck_assert_uint_eq(r.position[0].device, (uint64_t)st.st_dev);
+	ck_assert_uint_eq(r.position[0].inode, (uint64_t)st.st_ino);
+	assert_position(r, 0, true, 7);
+	ck_assert_int_eq(stat(plain, &st), 0);
+	ck_assert_uint_eq(r.position[1].device, (uint64_t)st.st_dev);
+	ck_assert_uint_eq(r.position[1].inode, (uint64_t)st.st_ino);
+	assert_position(r, 1, false, 4);
+	free_result(&r);
+	remove_tree(dir);
+	free(plain);
+	free(gz);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_at_file_replaced_while_read)
+{
+	/* logrotate renames the file after it was opened: the position is
+	 * the file actually read, not what the path names now */
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	char *rotated = path_in(dir, "mainlog.1");
+	char *fresh = path_in(dir, "fresh");
+	write_file(path, "one\ntwo\n", 8);
+	write_file(fresh, "new\n", 4);
+	struct stat old, now;
+	ck_assert_int_eq(stat(path, &old), 0);
+
+	struct input_start start = { path, 0 };
+	struct input *input = input_open_at(&start, 1);
+	struct input_line line;
+	ck_assert(input_next_line(input, &line));
+	assert_text(line.text, "one");
+	ck_assert_int_eq(rename(path, rotated), 0);
+	ck_assert_int_eq(rename(fresh, path), 0);
+	ck_assert(input_next_line(input, &line));
+	assert_text(line.text, "two");
+	ck_assert(!input_next_line(input, &line));
+	struct input_position position;
+	ck_assert(input_file_position(input, 0, &position));
+	input_free(input);
+
+	ck_assert_int_eq(stat(path, &now), 0);
+	ck_assert_uint_ne((uint64_t)now.st_ino, (uint64_t)old.st_ino);
+	ck_assert(position.opened);
+	ck_assert_uint_eq(position.device, (uint64_t)old.st_dev);
+	ck_assert_uint_eq(position.inode, (uint64_t)old.st_ino);
+	ck_assert_uint_eq(position.offset, 8);
+	remove_tree(dir);
+	free(path);
+	free(rotated);
+	free(fresh);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_at_files_read_in_the_order_given)
+{
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *newer = path_in(dir, "exim_mainlog");
+	char *older = path_in(dir, "exim_mainlog.1.gz");
+	static const char newer_text[] =
+		"2024-01-03 08:00:00 newer one\n2024-01-03 09:00:00 newer two\n";
+	write_file(newer, newer_text, sizeof newer_text - 1);
+	write_gzip(older, "2024-01-01 08:00:00 older one\n2024-01-01 09:00:00 older two\n", false);
+	/* input_open would read older first; a plan is read as given */
+	const struct input_start starts[] = { { newer, 30 }, { older, 30 } };
+	struct read_result r;
+	collect(input_open_at(starts, 2), &r);
+	ck_assert_uint_eq(r.file_count, 2);
+	ck_assert_str_eq(r.order[0], newer);
+	ck_assert_str_eq(r.order[1], older);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "2024-01-03 09:00:00 newer two");
+	assert_line(r, 1, "2024-01-01 09:00:00 older two");
+	ck_assert_str_eq(r.files[0], newer);
+	ck_assert_str_eq(r.files[1], older);
+	ck_assert(r.first_of_file[0] && r.first_of_file[1]);
+	assert_position(r, 0, false, 60);
+	assert_position(r, 1, true, 60);
+	ck_assert_uint_eq(r.stats.files_read, 2);
+	free_result(&r);
+	remove_tree(dir);
+	free(newer);
+	free(older);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_at_missing_file_in_the_middle)
+{
+	char *dir = make_temp_dir();
+	char *first = path_in(dir, "a");
+	char *missing = path_in(dir, "no-such-file");
+	char *last = path_in(dir, "b");
+	char *errors = path_in(dir, "stderr");
+	write_file(first, "first\n", 6);
+	write_file(last, "skipped\nlast\n", 13);
+	const struct input_start starts[] = { { first, 0 }, { missing, 0 }, { dir, 0 }, { last, 8 } };
+	ck_assert(!msg_had_input_error());
+	int saved = capture_stderr(errors);
+	struct read_result r;
+	collect(input_open_at(starts, 4), &r);
+	restore_stderr(saved);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "first");
+	assert_line(r, 1, "last");
+	ck_assert_uint_eq(r.file_count, 4);
+	ck_assert_str_eq(r.order[1], missing);
+	assert_position(r, 0, false, 6);
+	ck_assert(!r.position[1].opened);
+	ck_assert(!r.position[2].opened);
+	assert_position(r, 3, false, 13);
+	ck_assert_uint_eq(r.stats.files_read, 2);
+	ck_assert_uint_eq(r.stats.files_failed, 2);
+	ck_assert(msg_had_input_error());
+	char *said = slurp(errors);
+	ck_assert_msg(strstr(said, missing) != NULL, "stderr does not name the missing file: %s", said);
+	ck_assert_msg(strstr(said, strerror(ENOENT)) != NULL, "stderr does not give the cause: %s", said);
+	free(said);
+	free_result(&r);
+	remove_tree(dir);
+	free(first);
+	free(missing);
+	free(last);
+	free(errors);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_at_crlf)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	/* "a\r\n" 0-2, "bb\r\n" 3-6, "\r\n" 7-8, then "c\r" being written */
+	write_file(path, "a\r\nbb\r\n\r\nc\r", 11);
+	struct read_result r;
+	read_at(path, 0, &r);
+	ck_assert_uint_eq(r.count, 3);
+	assert_line(r, 0, "a");
+	assert_line(r, 1, "bb");
+	assert_line(r, 2, "");
+	assert_position(r, 0, false, 9);
+	free_result(&r);
+
+	read_at(path, 3, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "bb");
+	free_result(&r);
+
+	/* between a CR and its LF: inside the line */
+	read_at(path, 2, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "bb");
+	assert_position(r, 0, false, 9);
+	free_result(&r);
+
+	append_file(path, "\n", 1);
+	read_at(path, 9, &r);
+	ck_assert_uint_eq(r.count, 1);
+	assert_line(r, 0, "c");
+	assert_position(r, 0, false, 12);
+	free_result(&r);
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_at_long_line)
+{
+	/* "short\n", a line cut at INPUT_LINE_MAX, "next\n" */
+	size_t n = INPUT_LINE_MAX + 100;
+	size_t length = 6 + n + 1 + 5;
+	char *text = malloc(length);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, "short\n", 6);
+	memset(text + 6, 'x', n);
+	memcpy(text + 6 + n, "\nnext\n", 6);
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	write_file(path, text, length);
+
+	static const size_t offsets[] = { 0, 6, 7, 6 + 1000, 6 + INPUT_LINE_MAX, 6 + INPUT_LINE_MAX + 100 + 1 };
+	for (size_t c = 0; c < sizeof offsets / sizeof *offsets; c++) {
+		size_t want = offsets[c] == 0 ? 3 : offsets[c] == 6 ? 2 : 1;
+		struct read_result r;
+		read_at(path, offsets[c], &r);
+		ck_assert_msg(r.count == want, "from %zu: %zu lines, not %zu", offsets[c], r.count, want);
+		if (want >= 2) {
+			ck_assert(r.truncated[want - 2]);
+			ck_assert_uint_eq(r.lines[want - 2].len, INPUT_LINE_MAX);
+			ck_assert_uint_eq(r.stats.truncated_lines, 1);
+		}
+		assert_line(r, want - 1, "next");
+		assert_position(r, 0, false, length);
+		free_result(&r);
+	}
+
+	/* Still being written and already past the cap: the head comes back
+	 * cut, once; the offset is past it, so the next run drops the rest. */
+	write_file(path, text, 6 + n);
+	struct read_result r;
+	read_at(path, 0, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "short");
+	ck_assert(r.truncated[1]);
+	ck_assert_uint_eq(r.lines[1].len, INPUT_LINE_MAX);
+	assert_position(r, 0, false, 6 + n);
+	free_result(&r);
+	append_file(path, "yyy\nafter\n", 10);
+	read_at(path, 6 + n, &r);
+	ck_assert_uint_eq(r.count, 1);
+	assert_line(r, 0, "after");
+	assert_position(r, 0, false, 6 + n + 10);
+	free_result(&r);
+
+	free(text);
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+/* Byte offset where line i of numbered_lines() text starts. */
+static size_t nth_line_start(const char *text, size_t i)
+{
+	return (size_t)(nth_line(text, i).ptr - text);
+}
+
+static void check_large_file(bool gzip)
+{
+	/* well over one buffer (READ_CHUNK + INPUT_LINE_MAX) */
+	enum { COUNT = 30000 };
+	char *text = numbered_lines(COUNT);
+	size_t length = strlen(text);
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	if (gzip) {
+		size_t half = nth_line_start(text, COUNT / 2) + 7; /* inside a line */
+		write_gzip_bytes(path, text, half, false);
+		write_gzip_bytes(path, text + half, length - half, true);
+	} else {
+		write_file(path, text, length);
+	}
+	static const size_t firsts[] = { 0, 1, 13107, COUNT / 2, COUNT / 2 + 1, 29999, COUNT };
+	for (size_t c = 0; c < sizeof firsts / sizeof *firsts; c++) {
+		size_t first = firsts[c];
+		uint64_t offset = first == COUNT ? length : nth_line_start(text, first);
+		struct read_result r;
+		read_at(path, offset, &r);
+		ck_assert_msg(r.count == COUNT - first, "from line %zu: %zu lines", first, r.count);
+		const char *want = text + offset;
+		for (size_t i = 0; i < r.count; i++) {
+			size_t want_length = (size_t)(strchr(want, '\n') - want);
+			ck_assert_msg(r.lines[i].len == want_length &&
+			                  memcmp(r.lines[i].data, want, want_length) == 0,
+			              "from line %zu: line %zu differs", first, first + i);
+			want += want_length + 1;
+		}
+		assert_position(r, 0, gzip, length);
+		free_result(&r);
+	}
+	free(text);
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+
+START_TEST(test_at_large_plain_file)
+{
+	check_large_file(false);
+}
+END_TEST
+
+START_TEST(test_at_large_gzip_file)
+{
+	check_large_file(true);
+}
+END_TEST
+
+/* Cron's view: the file grows by chunk bytes at a time, cut anywhere, and
+ * each run reads from where the last one ended. Together the runs must
+ * return what one read of the finished file returns. */
+static void check_runs_while_written(const char *text, size_t length, size_t chunk)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	write_file(path, "", 0);
+	struct strbuf runs = STRBUF_INIT, whole = STRBUF_INIT;
+	uint64_t offset = 0;
+	for (size_t done = 0; done < length;) {
+		size_t n = length - done < chunk ? length - done : chunk;
+		append_file(path, text + done, n);
+		done += n;
+		struct read_result r;
+		read_at(path, offset, &r);
+		for (size_t i = 0; i < r.count; i++) {
+			strbuf_printf(&runs, "%d:", r.truncated[i]);
+			strbuf_append_text(&runs, strbuf_text(&r.lines[i]));
+			strbuf_append_char(&runs, '\n');
+		}
+		ck_assert(r.position[0].opened);
+		ck_assert_uint_ge(r.position[0].offset, offset);
+		offset = r.position[0].offset;
+		free_result(&r);
+	}
+	ck_assert_uint_eq(offset, length);
+	const char *paths[] = { path };
+	struct read_result r;
+	read_all(paths, 1, &r);
+	for (size_t i = 0; i < r.count; i++) {
+		strbuf_printf(&whole, "%d:", r.truncated[i]);
+		strbuf_append_text(&whole, strbuf_text(&r.lines[i]));
+		strbuf_append_char(&whole, '\n');
+	}
+	ck_assert_msg(runs.len == whole.len && memcmp(runs.data, whole.data, runs.len) == 0,
+	              "chunks of %zu: the runs returned %zu bytes of lines, one read %zu",
+	              chunk, runs.len, whole.len);
+	free_result(&r);
+	strbuf_release(&runs);
+	strbuf_release(&whole);
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+
+START_TEST(test_at_runs_while_written)
+{
+	static const char text[] = "alpha\r\nbeta\n\ngamma delta\r\n\r\nepsilon\n";
+	for (size_t chunk = 1; chunk <= sizeof text; chunk++)
+		check_runs_while_written(text, sizeof text - 1, chunk);
+
+	/* with a line cut at INPUT_LINE_MAX, caught at every stage */
+	size_t n = INPUT_LINE_MAX + 10;
+	size_t length = 2 + n + 3;
+	char *big = malloc(length);
+	ck_assert_ptr_nonnull(big);
+	memcpy(big, "a\n", 2);
+	memset(big + 2, 'x', n);
+	memcpy(big + 2 + n, "\nb\n", 3);
+	check_runs_while_written(big, length, 100000);
+	check_runs_while_written(big, length, INPUT_LINE_MAX);
+	free(big);
+}
+END_TEST
+
+START_TEST(test_at_stdin)
+{
+	/* stdin cannot be resumed: read from the start, tail and all */
+	stdin_from_pipe("one\ntwo");
+	const struct input_start starts[] = { { "-", 3 }, { "-", 0 } };
+	struct read_result r;
+	collect(input_open_at(starts, 2), &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "one");
+	assert_line(r, 1, "two");
+	ck_assert_str_eq(r.files[0], "-");
+	assert_position(r, 0, false, 7);
+	ck_assert_uint_eq(r.position[0].device, 0);
+	ck_assert_uint_eq(r.position[0].inode, 0);
+	ck_assert(!r.position[1].opened); /* read once */
+	ck_assert_uint_eq(r.stats.files_read, 1);
+	ck_assert_uint_eq(r.stats.files_failed, 0);
+	ck_assert(!msg_had_input_error());
+	free_result(&r);
+}
+END_TEST
+
+START_TEST(test_at_empty_plan)
+{
+	stdin_from_pipe("not read\n");
+	struct read_result r;
+	collect(input_open_at(NULL, 0), &r);
+	ck_assert_uint_eq(r.count, 0);
+	ck_assert_uint_eq(r.file_count, 0);
+	ck_assert_uint_eq(r.stats.files_read, 0);
+	free_result(&r);
+}
+END_TEST
+
 /* ---- a fixture from the repository ---- */
 
 START_TEST(test_fixture_file_through_input_and_lexer)
@@ -766,6 +1465,28 @@ Suite *input_suite(void)
 	tcase_add_test(in, test_stdin_gzip);
 	tcase_add_test(in, test_stdin_ordered_among_files);
 	suite_add_tcase(s, in);
+
+	TCase *at = tcase_create("start offsets");
+	tcase_set_timeout(at, 60);
+	tcase_add_test(at, test_at_resume_after_append);
+	tcase_add_test(at, test_at_offset_inside_a_line);
+	tcase_add_test(at, test_at_every_offset_plain);
+	tcase_add_test(at, test_at_every_offset_gzip);
+	tcase_add_test(at, test_at_offset_past_the_end);
+	tcase_add_test(at, test_at_unterminated_last_line_is_held);
+	tcase_add_test(at, test_at_gzip_skips_decompressed_bytes);
+	tcase_add_test(at, test_at_device_and_inode);
+	tcase_add_test(at, test_at_file_replaced_while_read);
+	tcase_add_test(at, test_at_files_read_in_the_order_given);
+	tcase_add_test(at, test_at_missing_file_in_the_middle);
+	tcase_add_test(at, test_at_crlf);
+	tcase_add_test(at, test_at_long_line);
+	tcase_add_test(at, test_at_large_plain_file);
+	tcase_add_test(at, test_at_large_gzip_file);
+	tcase_add_test(at, test_at_runs_while_written);
+	tcase_add_test(at, test_at_stdin);
+	tcase_add_test(at, test_at_empty_plan);
+	suite_add_tcase(s, at);
 
 	return s;
 }

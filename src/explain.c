@@ -109,11 +109,6 @@ const struct rule *explain_match(struct explainer *explainer, const struct rule_
 
 /* ---- facts ---- */
 
-static struct text view(const char *s)
-{
-	return s ? text_make(s, strlen(s)) : text_make(NULL, 0);
-}
-
 static struct text domain_of(struct text address)
 {
 	const char *at = address.len ? memrchr(address.ptr, '@', address.len) : NULL;
@@ -127,9 +122,9 @@ struct text explain_recipient_address(const struct recipient *r)
 {
 	/* a local delivery logs the local part, a pipe or a file as the
 	 * address: the <original> is the address people know */
-	struct text address = view(r->address);
+	struct text address = text_of(r->address);
 	if (domain_of(address).len == 0 && r->original[0])
-		address = view(r->original);
+		address = text_of(r->original);
 	return address;
 }
 
@@ -146,9 +141,9 @@ static void clear(struct rule_facts *out)
 
 static void take_message(const struct message *m, struct rule_facts *out)
 {
-	out->id = view(m->id);
+	out->id = text_of(m->id);
 	if (m->arrival.seen)
-		out->sender = m->arrival.sender[0] ? view(m->arrival.sender) : TEXT_LITERAL("<>");
+		out->sender = m->arrival.sender[0] ? text_of(m->arrival.sender) : TEXT_LITERAL("<>");
 }
 
 void explain_recipient_facts(const struct message *m, const struct recipient *r, bool deferral,
@@ -171,21 +166,21 @@ void explain_recipient_facts(const struct message *m, const struct recipient *r,
 		out->kind = LK_FAILED;
 		break;
 	}
-	out->router = view(r->router);
-	out->transport = view(r->transport);
-	out->host = view(r->host);
-	out->ip = view(r->ip);
+	out->router = text_of(r->router);
+	out->transport = text_of(r->transport);
+	out->host = text_of(r->host);
+	out->ip = text_of(r->ip);
 	out->address = explain_recipient_address(r);
 	out->domain = domain_of(out->address);
-	out->stage = view(smtp->stage);
+	out->stage = text_of(smtp->stage);
 	out->code = smtp->code;
-	out->status = view(smtp->status);
-	out->text = view(smtp->text);
-	out->error = view(deferral ? r->defer_error : r->error);
+	out->status = text_of(smtp->status);
+	out->text = text_of(smtp->text);
+	out->error = text_of(deferral ? r->defer_error : r->error);
 	/* a discard has no error: what it says is in its line ("=> blackhole
 	 * (DATA ACL discarded recipients): reason") or its address */
 	if (out->error.len == 0 && out->outcome == RULE_DISCARDED)
-		out->error = r->line[0] ? view(r->line) : view(r->address);
+		out->error = r->line[0] ? text_of(r->line) : text_of(r->address);
 }
 
 void explain_frozen_facts(const struct message *m, struct rule_facts *out)
@@ -199,13 +194,13 @@ void explain_frozen_facts(const struct message *m, struct rule_facts *out)
 		const struct recipient *r = &m->recipients[i];
 		if (r->status != RCPT_FAILED && r->status != RCPT_DEFERRED)
 			continue;
-		out->address = view(r->address);
+		out->address = text_of(r->address);
 		out->domain = domain_of(out->address);
-		out->router = view(r->router);
-		out->transport = view(r->transport);
-		out->host = view(r->host);
-		out->ip = view(r->ip);
-		out->error = view(r->error);
+		out->router = text_of(r->router);
+		out->transport = text_of(r->transport);
+		out->host = text_of(r->host);
+		out->ip = text_of(r->ip);
+		out->error = text_of(r->error);
 		break;
 	}
 }

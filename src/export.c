@@ -30,11 +30,6 @@ static const char *const message_states[] = {
 	[TXN_COMPLETED] = "completed", [TXN_REJECTED] = "rejected", [TXN_OPEN] = "pending",
 };
 
-static struct text view(const char *s)
-{
-	return text_make(s, s ? strlen(s) : 0);
-}
-
 /* reason, rule, owner, explanation and action of the rule for facts. */
 static void set_explanation(struct export *x, json_t *obj, const struct rule_facts *facts)
 {
@@ -140,7 +135,7 @@ static json_t *arrival_object(const struct message *m)
 	json_t *obj = jsonout_object();
 	jsonout_set_time(obj, "time", a->time, m->zone);
 	/* the null sender <> of a bounce is a value, not an absence */
-	jsonout_set(obj, "sender", jsonout_text(view(a->sender)));
+	jsonout_set(obj, "sender", jsonout_text(text_of(a->sender)));
 	if (a->size)
 		jsonout_set_uint(obj, "size", a->size);
 	jsonout_set_str(obj, "protocol", a->protocol);
@@ -160,7 +155,7 @@ static json_t *lines_array(const char *const *lines, size_t count)
 {
 	json_t *array = jsonout_array();
 	for (size_t i = 0; i < count; i++)
-		jsonout_append(array, jsonout_text(view(lines[i])));
+		jsonout_append(array, jsonout_text(text_of(lines[i])));
 	return array;
 }
 

@@ -400,25 +400,6 @@ static struct text domain_of(const struct recipient *rcpt)
 	return domain.len ? domain : TEXT_LITERAL("(local)");
 }
 
-static struct text sender_of(const struct message *m)
-{
-	if (!m->arrival.seen)
-		return TEXT_LITERAL("(arrived before the input)");
-	if (m->arrival.sender[0] == '\0')
-		return TEXT_LITERAL("<>");
-	return text_make(m->arrival.sender, strlen(m->arrival.sender));
-}
-
-static void add_domain(struct report *r, struct group *g, struct text domain)
-{
-	strbuf_reset(&r->scratch);
-	for (size_t i = 0; i < domain.len; i++) {
-		char c = domain.ptr[i];
-		strbuf_append_char(&r->scratch, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
-	}
-	topk_add(&g->domains, strbuf_text(&r->scratch));
-}
-
 static void set_sample(struct group *g, const char *line)
 {
 	if (g->sample || line[0] == '\0')
@@ -435,7 +416,7 @@ static void count_in_group(struct report *r, struct group *g, const struct messa
 	if (g->last_serial != r->serial) {
 		g->last_serial = r->serial;
 		g->messages++;
-		topk_add(&g->senders, sender_of(m));
+		topk_add(&g->senders, message_sender_label(m));
 		if (g->example_count < EXAMPLES_MAX)
 			memcpy(g->examples[g->example_count++], m->id, sizeof m->id);
 	}
@@ -466,7 +447,7 @@ static void fold_recipient(struct report *r, const struct message *m, const stru
 		g = group_for(r, OUTCOME_DEFERRED, r->key.data, r->key.len);
 		note_explanation(g, rule, &r->scratch);
 		g->later[later_of(rcpt->status)]++;
-		add_domain(r, g, domain_of(rcpt));
+		topk_add_lowercase(&g->domains, domain_of(rcpt));
 		count_in_group(r, g, m, first, when, rcpt->defer_line);
 	}
 	enum outcome outcome;
@@ -480,7 +461,7 @@ static void fold_recipient(struct report *r, const struct message *m, const stru
 	rule = explain_into_key(r);
 	g = group_for(r, outcome, r->key.data, r->key.len);
 	note_explanation(g, rule, &r->scratch);
-	add_domain(r, g, domain_of(rcpt));
+	topk_add_lowercase(&g->domains, domain_of(rcpt));
 	count_in_group(r, g, m, when, when, rcpt->line);
 }
 
@@ -494,8 +475,8 @@ static void fold_frozen(struct report *r, const struct message *m)
 	g->messages++;
 	g->last_serial = r->serial;
 	for (size_t i = 0; i < m->recipient_count; i++)
-		add_domain(r, g, domain_of(&m->recipients[i]));
-	topk_add(&g->senders, sender_of(m));
+		topk_add_lowercase(&g->domains, domain_of(&m->recipients[i]));
+	topk_add(&g->senders, message_sender_label(m));
 	if (g->example_count < EXAMPLES_MAX)
 		memcpy(g->examples[g->example_count++], m->id, sizeof m->id);
 	g->first_time = min_time(g->first_time, m->first_time);
@@ -523,7 +504,7 @@ static void keep_pending(struct report *r, const struct message *m)
 	p->arrival_seen = m->arrival.seen;
 	p->frozen = m->frozen;
 	p->since = m->arrival.seen ? m->arrival.time : m->first_time;
-	p->sender = escaped_copy(sender_of(m), VALUE_WIDTH);
+	p->sender = escaped_copy(message_sender_label(m), VALUE_WIDTH);
 	p->subject = escaped_copy(text_make(m->arrival.subject, strlen(m->arrival.subject)),
 	                          VALUE_WIDTH);
 	size_t n = m->recipient_count < PENDING_RECIPIENTS_MAX ? m->recipient_count

@@ -45,7 +45,6 @@ struct summary {
 	uint64_t hours_dropped;
 	struct log_zone zone;         /* of the last record: the log's zone */
 	uint64_t problems;
-	struct strbuf scratch;
 };
 
 /* ---- counting ---- */
@@ -124,57 +123,34 @@ static void count_hour(struct summary *s, int64_t t, enum hour_column column)
 		h->counts[column]++;
 }
 
-static void add_lowercase(struct topk *top, struct text name, struct strbuf *scratch)
-{
-	strbuf_reset(scratch);
-	for (size_t i = 0; i < name.len; i++) {
-		char c = name.ptr[i];
-		strbuf_append_char(scratch, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
-	}
-	topk_add(top, strbuf_text(scratch));
-}
-
-static struct text view(const char *s)
-{
-	return text_make(s, s ? strlen(s) : 0);
-}
-
 /* A problem of one recipient: its rule, domain and remote host. */
 static void count_problem(struct summary *s, const struct message *m, const struct recipient *r,
-                          bool deferral, struct strbuf *scratch)
+                          bool deferral)
 {
 	struct rule_facts facts;
 	explain_recipient_facts(m, r, deferral, &facts);
 	count_rule(s, explain_match(s->options.explainer, &facts));
 	struct text domain = explain_recipient_domain(r);
-	add_lowercase(&s->domains, domain.len ? domain : TEXT_LITERAL("(local)"), scratch);
+	topk_add_lowercase(&s->domains, domain.len ? domain : TEXT_LITERAL("(local)"));
 	struct text host = facts.host.len ? facts.host : facts.ip;
 	if (host.len)
-		add_lowercase(&s->hosts, host, scratch);
+		topk_add_lowercase(&s->hosts, host);
 }
 
-static void fold_recipient(struct summary *s, const struct message *m, const struct recipient *r,
-                           struct strbuf *scratch)
+static void fold_recipient(struct summary *s, const struct message *m, const struct recipient *r)
 {
 	int64_t first = r->first_time ? r->first_time : m->first_time;
 	int64_t last = r->last_time ? r->last_time : m->last_time;
 	if (r->deferrals || r->status == RCPT_DEFERRED) {
-		count_problem(s, m, r, true, scratch);
+		count_problem(s, m, r, true);
 		count_hour(s, first, HOUR_DEFERRED);
 	}
 	if (r->status == RCPT_FAILED || r->status == RCPT_DISCARDED)
-		count_problem(s, m, r, false, scratch);
+		count_problem(s, m, r, false);
 	if (r->status == RCPT_FAILED)
 		count_hour(s, last, HOUR_FAILED);
 	else if (r->status == RCPT_DELIVERED)
 		count_hour(s, last, HOUR_DELIVERED);
-}
-
-static struct text sender_name(const struct message *m)
-{
-	if (!m->arrival.seen)
-		return TEXT_LITERAL("(arrived before the input)");
-	return m->arrival.sender[0] ? view(m->arrival.sender) : TEXT_LITERAL("<>");
 }
 
 static void on_message(void *state, const struct message *m)
@@ -187,14 +163,14 @@ static void on_message(void *state, const struct message *m)
 		count_hour(s, m->arrival.time, HOUR_RECEIVED);
 	uint64_t before = s->problems;
 	for (size_t i = 0; i < m->recipient_count; i++)
-		fold_recipient(s, m, &m->recipients[i], &s->scratch);
+		fold_recipient(s, m, &m->recipients[i]);
 	if (m->frozen) {
 		struct rule_facts facts;
 		explain_frozen_facts(m, &facts);
 		count_rule(s, explain_match(s->options.explainer, &facts));
 	}
 	if (s->problems != before)
-		topk_add(&s->senders, sender_name(m));
+		topk_add(&s->senders, message_sender_label(m));
 }
 
 static void on_event(void *state, const struct event *e)
@@ -265,7 +241,7 @@ static json_t *top_array(struct topk *top)
 	for (size_t i = 0; i < top->used && i < SUMMARY_TOP_SHOWN; i++) {
 		const struct topk_slot *slot = &top->slots[i];
 		json_t *entry = jsonout_object();
-		jsonout_set(entry, "name", jsonout_text(view(slot->name)));
+		jsonout_set(entry, "name", jsonout_text(text_of(slot->name)));
 		jsonout_set_uint(entry, "count", slot->count);
 		/* Space-Saving: the true count is between count - error and count */
 		jsonout_set_bool(entry, "approximate", slot->error > 0);
@@ -303,7 +279,7 @@ static json_t *files_array(const struct summary_options *o)
 {
 	json_t *array = jsonout_array();
 	for (size_t i = 0; i < o->file_count; i++)
-		jsonout_append(array, jsonout_text(view(o->files[i])));
+		jsonout_append(array, jsonout_text(text_of(o->files[i])));
 	if (o->file_count == 0)
 		jsonout_append(array, jsonout_text(TEXT_LITERAL("-")));
 	return array;
@@ -364,7 +340,6 @@ void summary_free(struct summary *s)
 	topk_release(&s->domains);
 	topk_release(&s->senders);
 	topk_release(&s->hosts);
-	strbuf_release(&s->scratch);
 	free(s);
 }
 

@@ -24,6 +24,12 @@ static inline struct text text_make(const char *ptr, size_t len)
 	return (struct text){ ptr, len };
 }
 
+/* A view of a NUL-terminated string; NULL is the empty view. */
+static inline struct text text_of(const char *s)
+{
+	return (struct text){ s, s ? strlen(s) : 0 };
+}
+
 static inline bool text_is_empty(struct text t)
 {
 	return t.len == 0;

@@ -62,6 +62,17 @@ void topk_add(struct topk *top, struct text name)
 	slot->name[name.len] = '\0';
 }
 
+void topk_add_lowercase(struct topk *top, struct text name)
+{
+	char folded[TOPK_NAME_MAX];
+	name = cut_name(name);
+	for (size_t i = 0; i < name.len; i++) {
+		char c = name.ptr[i];
+		folded[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	topk_add(top, text_make(folded, name.len));
+}
+
 static int by_count_then_name(const void *a, const void *b)
 {
 	const struct topk_slot *x = a, *y = b;

@@ -39,6 +39,9 @@ struct topk {
 #define TOPK_INIT(capacity_) { NULL, 0, 0, (capacity_), false }
 
 void topk_add(struct topk *top, struct text name);
+/* The same with ASCII letters lowercased: domains and host names, which
+ * compare without case. */
+void topk_add_lowercase(struct topk *top, struct text name);
 /* Sort the slots by count (highest first), then name: call before reading
  * slots[0 .. used). */
 void topk_sort(struct topk *top);

@@ -501,6 +501,15 @@ int64_t message_arrival_time(const struct message *message)
 	return -1;
 }
 
+struct text message_sender_label(const struct message *message)
+{
+	if (!message->arrival.seen)
+		return TEXT_LITERAL("(arrived before the input)");
+	if (message->arrival.sender[0] == '\0')
+		return TEXT_LITERAL("<>");
+	return text_of(message->arrival.sender);
+}
+
 int64_t message_queue_seconds(const struct message *message)
 {
 	int64_t arrival = message_arrival_time(message);

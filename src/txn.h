@@ -117,6 +117,10 @@ struct message {
  * after the first line seen, at most a year before it); -1 when unknown. */
 int64_t message_arrival_time(const struct message *message);
 
+/* The sender as a report names it: the address, "<>" for a bounce, or
+ * "(arrived before the input)" when the <= line was not read. */
+struct text message_sender_label(const struct message *message);
+
 /* Queue time in seconds (completed - arrival); -1 when unknown. */
 int64_t message_queue_seconds(const struct message *message);
 

@@ -95,8 +95,7 @@ printf '%s\n' '2024-03-14 10:00:00 1rg2Ab-000Abc-Xy <= a@example.com H=mx.exampl
 check_message "$tmp/clean.eml" "all clear" "All clear on mail.example.com" || fail "the all-clear digest"
 "$bin" digest "${fixed[@]}" --quiet-if-clean "$tmp/clean" >"$tmp/quiet"
 [ $? -eq 0 ] && [ ! -s "$tmp/quiet" ] || fail "--quiet-if-clean wrote something"
-"$bin" digest "${fixed[@]}" --quiet-if-clean "$sample" | cmp -s - "$tmp/sample.raw" ||
-	[ "$(mask_pid <<<"$("$bin" digest "${fixed[@]}" --quiet-if-clean "$sample")")" = "$(cat "$tmp/sample.eml")" ] ||
+"$bin" digest "${fixed[@]}" --quiet-if-clean "$sample" | mask_pid | cmp -s - "$tmp/sample.eml" ||
 	fail "--quiet-if-clean changed a digest with problems"
 
 # the last 24 hours by default: --now a day after the sample's end: empty

@@ -284,5 +284,5 @@ void digest_free(struct digest *d)
 
 struct record_sink digest_sink(struct digest *d)
 {
-	return (struct record_sink){ d, on_message, on_event, NULL, on_finish };
+	return (struct record_sink){ d, on_message, on_event, NULL, on_finish, NULL };
 }

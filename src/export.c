@@ -281,5 +281,5 @@ void export_free(struct export *x)
 
 struct record_sink export_sink(struct export *x)
 {
-	return (struct record_sink){ x, on_message, on_event, NULL, on_finish };
+	return (struct record_sink){ x, on_message, on_event, NULL, on_finish, NULL };
 }

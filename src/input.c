@@ -556,6 +556,8 @@ bool input_next_line(struct input *input, struct input_line *out)
 			return false;
 		if (reader_next_line(input->current, out, &input->stats.truncated_lines)) {
 			out->file = input->current->name;
+			out->file_index = (size_t)(input->current_source - input->sources);
+			out->replayed = false;
 			input->stats.lines++;
 			input->stats.bytes += out->text.len + 1;
 			return true;

@@ -33,6 +33,10 @@ struct input_line {
 	uint64_t line_number;  /* 1-based within file; counted from the start
 	                          offset for input_open_at */
 	bool truncated;        /* the line was longer than INPUT_LINE_MAX */
+	size_t file_index;     /* which file: the index input_file_name() and
+	                          input_file_position() take */
+	bool replayed;         /* never set by input: the pipeline sets it on the
+	                          lines --state carried over from an earlier run */
 };
 
 struct input_stats {

@@ -17,6 +17,7 @@
 #include "msg.h"
 #include "pipeline.h"
 #include "report.h"
+#include "resume.h"
 #include "stats.h"
 #include "summary.h"
 #include "txn.h"
@@ -26,9 +27,9 @@ static const char usage_text[] =
 	"usage: eximexplain [report] [OPTIONS] [FILE...]\n"
 	"       eximexplain grep [-l] [-I] [-v] [-M] [-t SECS] [OPTIONS] PATTERN [FILE...]\n"
 	"       eximexplain show [OPTIONS] ID... [FILE...]\n"
-	"       eximexplain export [--summary] [--lines] [OPTIONS] [FILE...]\n"
+	"       eximexplain export [--summary] [--lines] [--state FILE] [OPTIONS] [FILE...]\n"
 	"       eximexplain digest [--to ADDR] [--from ADDR] [--send [--sendmail CMD]]\n"
-	"                          [--quiet-if-clean] [OPTIONS] [FILE...]\n"
+	"                          [--quiet-if-clean] [--state FILE] [OPTIONS] [FILE...]\n"
 	"       eximexplain stats [OPTIONS] [FILE...]\n"
 	"       eximexplain explain [--code N] [--status X.Y.Z] [--host H] [--stage S] TEXT\n"
 	"       eximexplain explain --tsv < CODE-TAB-STATUS-TAB-TEXT-LINES\n"
@@ -62,6 +63,9 @@ static const char usage_text[] =
 	"  --until WHEN      only lines before WHEN\n"
 	"  --color WHEN      auto (on a terminal), always, never\n"
 	"  --format FORMAT   report: text (the default) or json (as export --summary)\n"
+	"  --state FILE      export, digest: read only what was logged since the run\n"
+	"                    that saved FILE (across logrotate); --since then only\n"
+	"                    shapes the first run\n"
 	"  --unparsed FILE   write every line of unknown shape to FILE, verbatim\n"
 	"  --rules PATH      more rules (a file, or a directory of *.rules); a rule\n"
 	"                    with a shipped rule's id replaces it (repeatable)\n"
@@ -102,7 +106,10 @@ struct command_line {
 	bool summary, lines;
 	/* digest */
 	struct digest_options digest;
-	bool send, since_given;
+	bool send, since_given, until_given;
+	/* export and digest: --state */
+	const char *state_path;
+	struct resume *resume;
 	const char **paths;
 	size_t path_count;
 };
@@ -136,11 +143,13 @@ static bool pick_mode(const char *word, enum mode *mode)
 	return false;
 }
 
-/* No FILE given: stdin if piped, else the usual log locations. */
+/* No FILE given: stdin if piped, else the usual log locations. With
+ * --state never stdin, which cannot be resumed (and cron's stdin is not a
+ * terminal, so a digest from cron would otherwise read nothing). */
 static bool default_input(struct command_line *cl)
 {
 	static const char *chosen[1];
-	if (!isatty(STDIN_FILENO))
+	if (!isatty(STDIN_FILENO) && cl->state_path == NULL)
 		return true; /* count 0: input.c reads stdin */
 	for (size_t i = 0; i < sizeof default_logs / sizeof *default_logs; i++)
 		if (access(default_logs[i], F_OK) == 0) {
@@ -176,7 +185,8 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		OPT_UNPARSED = 256, OPT_SINCE, OPT_UNTIL, OPT_COLOR, OPT_VERSION, OPT_RULES,
 		OPT_CODE, OPT_STATUS, OPT_HOST, OPT_STAGE, OPT_TSV, OPT_LIST, OPT_CHECK,
 		OPT_SUMMARY, OPT_LINES, OPT_FORMAT,
-		OPT_TO, OPT_FROM, OPT_SEND, OPT_SENDMAIL, OPT_QUIET_IF_CLEAN, OPT_NOW, OPT_HOSTNAME
+		OPT_TO, OPT_FROM, OPT_SEND, OPT_SENDMAIL, OPT_QUIET_IF_CLEAN, OPT_NOW, OPT_HOSTNAME,
+		OPT_STATE
 	};
 	static const struct option long_options[] = {
 		{ "unparsed", required_argument, NULL, OPT_UNPARSED },
@@ -207,6 +217,7 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		{ "quiet-if-clean", no_argument, NULL, OPT_QUIET_IF_CLEAN },
 		{ "now", required_argument, NULL, OPT_NOW },
 		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+		{ "state", required_argument, NULL, OPT_STATE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -226,6 +237,8 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 			return bad_option("--summary and --lines are export options", NULL);
 		if (c == OPT_FORMAT && cl->mode != MODE_REPORT)
 			return bad_option("--format is a report option", NULL);
+		if (c == OPT_STATE && cl->mode != MODE_DIGEST && cl->mode != MODE_EXPORT)
+			return bad_option("--state is an export and digest option", NULL);
 		if (c >= OPT_TO && c <= OPT_HOSTNAME && cl->mode != MODE_DIGEST)
 			return bad_option("--to, --from, --send, --sendmail, --quiet-if-clean, --now and "
 			                  "--hostname are digest options", NULL);
@@ -239,6 +252,7 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		case OPT_UNTIL:
 			if (!when_parse(optarg, now, &cl->pipeline.until))
 				return bad_option("--until: not a time", optarg);
+			cl->until_given = true;
 			break;
 		case OPT_COLOR: cl->color_when = optarg; break;
 		case OPT_RULES:
@@ -274,6 +288,7 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 				return bad_option("--now: not a time", optarg);
 			break;
 		case OPT_HOSTNAME: cl->digest.hostname = optarg; break;
+		case OPT_STATE: cl->state_path = optarg; break;
 		case OPT_SUMMARY: cl->summary = true; break;
 		case OPT_LINES: cl->lines = true; break;
 		case OPT_FORMAT:
@@ -400,13 +415,42 @@ static int run_stats(const struct command_line *cl)
 static int run_records(const struct command_line *cl, struct record_sink *records,
                        struct drilldown *drilldown)
 {
+	struct record_sink resumed;
+	if (cl->resume) {
+		resumed = resume_sink(cl->resume, records);
+		records = &resumed;
+	}
 	struct txn_table *table = txn_new(&cl->txn, records);
 	if (drilldown)
 		drilldown_watch_table(drilldown, table);
 	struct sink sink = txn_sink(table);
 	int status = pipeline_run(cl->paths, cl->path_count, &cl->pipeline, &sink);
 	txn_free(table);
-	return status;
+	return cl->resume ? resume_finish(cl->resume, status) : status;
+}
+
+/* --state: plan the reads. The state decides where the run starts, so
+ * --since only shapes a first run and --until (lines after it would be
+ * skipped yet counted as read) is refused. */
+static int open_state(struct command_line *cl)
+{
+	if (cl->state_path == NULL)
+		return 0;
+	if (cl->until_given)
+		return usage_error("--until cannot go with --state: the lines after it would "
+		                   "never be read", NULL);
+	for (size_t i = 0; i < cl->path_count; i++)
+		if (strcmp(cl->paths[i], "-") == 0)
+			return usage_error("--state cannot resume standard input; name the log files",
+			                   NULL);
+	cl->resume = resume_open(cl->state_path, cl->paths, cl->path_count);
+	if (cl->resume == NULL)
+		return EXIT_TROUBLE;
+	cl->txn.keep_lines = true; /* the open messages' lines are carried over */
+	cl->pipeline.resume = resume_pipeline(cl->resume);
+	if (!resume_is_first_run(cl->resume))
+		cl->pipeline.since = 0;
+	return 0;
 }
 
 static struct explainer *load_rules(const struct command_line *cl)
@@ -455,7 +499,7 @@ static int run_export(struct command_line *cl)
 			                   NULL);
 		return run_summary(cl);
 	}
-	cl->txn.keep_lines = cl->lines;
+	cl->txn.keep_lines = cl->lines || cl->resume;
 	struct explainer *explainer = load_rules(cl);
 	struct export_options options = { stdout, explainer, cl->lines };
 	struct export *export = export_new(&options);
@@ -475,7 +519,7 @@ static int run_digest(struct command_line *cl)
 		cl->digest.sendmail = DIGEST_DEFAULT_SENDMAIL;
 	if (cl->digest.now == 0)
 		cl->digest.now = (int64_t)time(NULL);
-	if (!cl->since_given)
+	if (!cl->since_given && (cl->resume == NULL || resume_is_first_run(cl->resume)))
 		cl->pipeline.since = cl->digest.now - 86400;
 	struct explainer *explainer = load_rules(cl);
 	cl->digest.files = cl->paths;
@@ -555,8 +599,9 @@ static int run_rules(const struct command_line *cl)
 int main(int argc, char **argv)
 {
 	struct command_line cl;
-	if (parse_command_line(argc, argv, &cl) != 0)
+	if (parse_command_line(argc, argv, &cl) != 0 || open_state(&cl) != 0)
 		return EXIT_TROUBLE;
+	int status;
 	switch (cl.mode) {
 	case MODE_STATS:
 		return run_stats(&cl);
@@ -564,9 +609,13 @@ int main(int argc, char **argv)
 	case MODE_SHOW:
 		return run_drilldown(&cl);
 	case MODE_EXPORT:
-		return run_export(&cl);
+		status = run_export(&cl);
+		resume_free(cl.resume);
+		return status;
 	case MODE_DIGEST:
-		return run_digest(&cl);
+		status = run_digest(&cl);
+		resume_free(cl.resume);
+		return status;
 	case MODE_EXPLAIN:
 		return run_explain(&cl);
 	case MODE_RULES:

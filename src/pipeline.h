@@ -8,13 +8,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "input.h"
 #include "sink.h"
+
+/* A run that resumes where an earlier one stopped (--state; see resume.h). */
+struct pipeline_resume {
+	const struct input_start *starts; /* read exactly these, in this order */
+	size_t start_count;
+	const struct text *replay;        /* lines fed before any file, flagged
+	                                     replayed (carried over last time) */
+	size_t replay_count;
+	/* Filled in by pipeline_run before the sink finishes, start_count
+	 * entries each: where each read ended, and its last timestamp (0: none). */
+	struct input_position *positions;
+	int64_t *last_times;
+};
 
 struct pipeline_options {
 	const char *unparsed_path; /* write unknown lines here, verbatim; NULL: no */
 	/* --since/--until: only entries with since <= time < until reach the
 	 * sink (0: no bound); continuation lines go with their entry. */
 	int64_t since, until;
+	struct pipeline_resume *resume; /* NULL: read the paths, oldest first */
 };
 
 /* Returns the sink's exit status, or EXIT_TROUBLE when an input file could

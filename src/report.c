@@ -1201,5 +1201,5 @@ void report_free(struct report *r)
 
 struct record_sink report_sink(struct report *r)
 {
-	return (struct record_sink){ r, on_message, on_event, NULL, on_finish };
+	return (struct record_sink){ r, on_message, on_event, NULL, on_finish, NULL };
 }

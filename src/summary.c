@@ -345,5 +345,5 @@ void summary_free(struct summary *s)
 
 struct record_sink summary_sink(struct summary *s)
 {
-	return (struct record_sink){ s, on_message, on_event, NULL, on_finish };
+	return (struct record_sink){ s, on_message, on_event, NULL, on_finish, NULL };
 }

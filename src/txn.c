@@ -33,6 +33,9 @@ struct txn_table {
 	struct record_sink *out;
 	struct txn_summary summary;
 	struct strbuf scratch;  /* for unquoting, reused */
+	/* The line being fed was carried over from an earlier run (--state):
+	 * it rebuilds its message, but was counted and timed back then. */
+	bool replaying;
 };
 
 /* ---- hash table ---- */
@@ -470,7 +473,8 @@ static void on_arrival(struct txn_table *table, struct message *m, const struct 
 			recipient_for(m, text_make(list.ptr, n));
 		list = text_skip(list, n + (space != NULL));
 	}
-	table->summary.received++;
+	if (!table->replaying)
+		table->summary.received++;
 }
 
 /* ---- handing records out ---- */
@@ -546,6 +550,20 @@ static void close_message(struct txn_table *table, struct message *m, enum messa
 	count_outcome(&table->summary, m);
 	if (table->out->message)
 		table->out->message(table->out->state, m);
+	size_t i = slot_of(table, m->id, strlen(m->id));
+	if (table->slots[i] == m)
+		remove_slot(table, i);
+	message_free(m);
+}
+
+/* Still open, and every line of it replayed: nothing happened to it in
+ * this run, so it is neither counted nor reported again; only --state
+ * wants it, to carry it over once more. */
+static void hand_over_unchanged(struct txn_table *table, struct message *m)
+{
+	m->state = TXN_OPEN;
+	if (table->out->unchanged)
+		table->out->unchanged(table->out->state, m);
 	size_t i = slot_of(table, m->id, strlen(m->id));
 	if (table->slots[i] == m)
 		remove_slot(table, i);
@@ -682,6 +700,7 @@ static void loose(struct txn_table *table, const struct log_line *line, struct t
 static void feed_message_line(struct txn_table *table, const struct log_line *line, struct text raw)
 {
 	struct message *m = open_message(table, line->message_id);
+	m->seen_this_run |= !table->replaying;
 	if (m->first_time == 0)
 		m->first_time = line->epoch;
 	m->last_time = line->epoch;
@@ -740,10 +759,12 @@ void txn_feed(struct txn_table *table, const struct log_line *line, struct text 
 			loose(table, line, raw);
 		return;
 	}
-	if (table->summary.first_time == 0 || line->epoch < table->summary.first_time)
-		table->summary.first_time = line->epoch;
-	if (line->epoch > table->summary.last_time)
-		table->summary.last_time = line->epoch;
+	if (!table->replaying) {
+		if (table->summary.first_time == 0 || line->epoch < table->summary.first_time)
+			table->summary.first_time = line->epoch;
+		if (line->epoch > table->summary.last_time)
+			table->summary.last_time = line->epoch;
+	}
 	if (line->message_id.len) {
 		feed_message_line(table, line, raw);
 		return;
@@ -792,9 +813,14 @@ int txn_finish(struct txn_table *table, const struct pipeline_summary *summary)
 		if (table->slots[i])
 			open[n++] = table->slots[i];
 	qsort(open, n, sizeof *open, by_first_time);
-	table->summary.open_at_end = n;
 	for (size_t i = 0; i < n; i++)
-		close_message(table, open[i], TXN_OPEN);
+		if (open[i]->seen_this_run)
+			table->summary.open_at_end++;
+	for (size_t i = 0; i < n; i++)
+		if (open[i]->seen_this_run)
+			close_message(table, open[i], TXN_OPEN);
+		else
+			hand_over_unchanged(table, open[i]);
 	free(open);
 	table->summary.pipeline = summary;
 	return table->out->finish ? table->out->finish(table->out->state, &table->summary) : 0;
@@ -804,7 +830,10 @@ int txn_finish(struct txn_table *table, const struct pipeline_summary *summary)
 
 static void sink_line(void *state, const struct log_line *line, const struct input_line *raw)
 {
-	txn_feed(state, line, raw->text);
+	struct txn_table *table = state;
+	table->replaying = raw->replayed;
+	txn_feed(table, line, raw->text);
+	table->replaying = false;
 }
 
 static int sink_finish(void *state, const struct pipeline_summary *summary)

@@ -108,6 +108,7 @@ struct message {
 	const char **lines;
 	size_t line_count;
 	/* private to txn.c */
+	bool seen_this_run;  /* a line of it was not replayed */
 	struct arena arena;
 	size_t recipient_capacity, line_capacity;
 };
@@ -142,6 +143,9 @@ struct event {
 
 bool txn_is_event_kind(enum line_kind kind);
 
+/* Lines the pipeline flags replayed (carried over by --state from an
+ * earlier run) rebuild their messages but were counted by that run: they
+ * add nothing to received, first_time or last_time. */
 struct txn_summary {
 	const struct pipeline_summary *pipeline;
 	int64_t first_time, last_time; /* of the lines taken in */
@@ -158,6 +162,10 @@ struct record_sink {
 	/* every line that has no message ID (or that the table did not take) */
 	void (*loose_line)(void *state, const struct log_line *line, struct text raw);
 	int (*finish)(void *state, const struct txn_summary *summary);
+	/* at the end, instead of message(): a message still open whose lines
+	 * were all replayed (nothing happened to it this run), so it is not
+	 * counted or reported again; --state carries it over once more */
+	void (*unchanged)(void *state, const struct message *message);
 };
 
 struct txn_options {

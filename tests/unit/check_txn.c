@@ -107,7 +107,7 @@ static void run_lines(struct capture *c, const struct txn_options *options,
                       const char *const *lines)
 {
 	memset(c, 0, sizeof *c);
-	struct record_sink sink = { c, on_message, on_event, on_loose, on_finish };
+	struct record_sink sink = { c, on_message, on_event, on_loose, on_finish, NULL };
 	struct txn_table *table = txn_new(options, &sink);
 	struct lexer *lexer = lexer_new();
 	struct log_line line;
@@ -399,12 +399,12 @@ START_TEST(test_time_window)
 	write_file(path, text, sizeof text - 1);
 	struct capture c;
 	memset(&c, 0, sizeof c);
-	struct record_sink sink = { &c, on_message, on_event, on_loose, on_finish };
+	struct record_sink sink = { &c, on_message, on_event, on_loose, on_finish, NULL };
 	struct txn_options options = { .keep_lines = true };
 	struct txn_table *table = txn_new(&options, &sink);
 	struct sink line_sink = txn_sink(table);
 	struct pipeline_options pipeline = { NULL, utc_epoch(2024, 3, 14, 0, 0, 0),
-	                                     utc_epoch(2024, 3, 15, 0, 0, 0) };
+	                                     utc_epoch(2024, 3, 15, 0, 0, 0), NULL };
 	const char *paths[] = { path };
 	pipeline_run(paths, 1, &pipeline, &line_sink);
 	ck_assert_uint_eq(c.message_count, 1);
@@ -433,11 +433,11 @@ START_TEST(test_message_across_rotated_files)
 	}
 	struct capture c;
 	memset(&c, 0, sizeof c);
-	struct record_sink sink = { &c, on_message, on_event, on_loose, on_finish };
+	struct record_sink sink = { &c, on_message, on_event, on_loose, on_finish, NULL };
 	struct txn_options options = { .keep_lines = true };
 	struct txn_table *table = txn_new(&options, &sink);
 	struct sink line_sink = txn_sink(table);
-	struct pipeline_options pipeline = { NULL, 0, 0 };
+	struct pipeline_options pipeline = { NULL, 0, 0, NULL };
 	pipeline_run((const char *const *)paths, 4, &pipeline, &line_sink);
 	const struct seen_message *crossing = find(&c, "1rXV3v-003dI5-2n");
 	ck_assert_int_eq(crossing->state, TXN_COMPLETED);
@@ -486,7 +486,7 @@ START_TEST(test_many_messages_grow_and_shrink_the_table)
 	 * every other one: lookups must still find the rest */
 	struct capture c;
 	memset(&c, 0, sizeof c);
-	struct record_sink sink = { &c, NULL, NULL, NULL, on_finish };
+	struct record_sink sink = { &c, NULL, NULL, NULL, on_finish, NULL };
 	struct txn_options options = { 0 };
 	struct txn_table *table = txn_new(&options, &sink);
 	struct lexer *lexer = lexer_new();
@@ -516,6 +516,66 @@ START_TEST(test_many_messages_grow_and_shrink_the_table)
 }
 END_TEST
 
+static void count_unchanged(void *state, const struct message *m)
+{
+	struct capture *c = state;
+	ck_assert_int_eq(m->state, TXN_OPEN);
+	ck_assert_uint_eq(m->line_count, 2); /* its lines, for --state to carry */
+	c->loose_count += 1000;               /* counted apart from loose lines */
+}
+
+/* --state replays the lines of messages still open last time: they
+ * rebuild their messages (so a delivery now explains the earlier delay)
+ * but are not counted or timed again, and a message nothing happened to
+ * goes to unchanged(), not message(). */
+START_TEST(test_replayed_lines_rebuild_but_do_not_count)
+{
+	static const char *const replayed[] = {
+		"2024-03-14 09:00:00 1rkAAA-000001-AA <= a@example.org H=x [192.0.2.1] P=esmtp S=100",
+		"2024-03-14 09:00:01 1rkAAA-000001-AA == b@example.net R=dnslookup T=remote_smtp "
+		"defer (-44) H=mx.example.net [192.0.2.9]: SMTP error from remote mail server after "
+		"RCPT TO:<b@example.net>: 451 4.7.1 Greylisted, try again later",
+		"2024-03-14 09:00:00 1rkBBB-000002-BB <= c@example.org H=x [192.0.2.1] P=esmtp S=100",
+		"2024-03-14 09:00:02 1rkBBB-000002-BB == d@example.net R=dnslookup T=remote_smtp "
+		"defer (-53): retry time not reached for any host",
+	};
+	static const char *const fresh[] = {
+		"2024-03-14 10:00:00 1rkAAA-000001-AA => b@example.net R=dnslookup T=remote_smtp "
+		"H=mx.example.net [192.0.2.9]",
+		"2024-03-14 10:00:01 1rkAAA-000001-AA Completed",
+	};
+	struct capture c;
+	memset(&c, 0, sizeof c);
+	struct record_sink records = { &c, on_message, on_event, on_loose, on_finish,
+		                       count_unchanged };
+	struct txn_options options = { .keep_lines = true };
+	struct txn_table *table = txn_new(&options, &records);
+	struct sink sink = txn_sink(table);
+	struct lexer *lexer = lexer_new();
+	struct log_line line;
+	for (size_t i = 0; i < 6; i++) {
+		const char *text = i < 4 ? replayed[i] : fresh[i - 4];
+		struct input_line raw = { .text = text_make(text, strlen(text)), .file = "t",
+			                  .replayed = i < 4 };
+		lexer_parse(lexer, text, strlen(text), &line);
+		sink.line(sink.state, &line, &raw);
+	}
+	struct pipeline_summary ps = { NULL, 0 };
+	sink.finish(sink.state, &ps);
+	ck_assert_uint_eq(c.message_count, 1);
+	const struct seen_message *a = find(&c, "1rkAAA-000001-AA");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a->state, TXN_COMPLETED);
+	ck_assert_str_eq(a->recipients, "b@example.net=delivered/1 (was 451 4.7.1 RCPT TO)");
+	ck_assert_uint_eq(c.loose_count, 1000); /* B went to unchanged() */
+	ck_assert_uint_eq(c.summary.received, 0);
+	ck_assert_uint_eq(c.summary.open_at_end, 0);
+	ck_assert_int_eq(c.summary.first_time, utc_epoch(2024, 3, 14, 10, 0, 0));
+	txn_free(table);
+	lexer_free(lexer);
+}
+END_TEST
+
 Suite *txn_suite(void)
 {
 	Suite *suite = suite_create("txn");
@@ -536,6 +596,7 @@ Suite *txn_suite(void)
 	tcase_add_test(tc, test_message_across_rotated_files);
 	tcase_add_test(tc, test_smtp_error_forms);
 	tcase_add_test(tc, test_many_messages_grow_and_shrink_the_table);
+	tcase_add_test(tc, test_replayed_lines_rebuild_but_do_not_count);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -76,6 +76,15 @@ for block in "$tmp"/example??; do
 	esac
 done
 
+# the manual names every long option main.c accepts, and every mode
+for option in $(sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", [a-z_]*_argument.*/\1/p' src/main.c); do
+	grep -q -- "\\\\-\\\\-$(printf '%s' "$option" | sed 's/-/\\\\-/g')\\b" man/eximexplain.1 ||
+		fail "the manual does not mention --$option"
+done
+for mode in report grep show export digest stats explain rules; do
+	grep -q "^\.B $mode\$" man/eximexplain.1 || fail "the manual has no entry for mode $mode"
+done
+
 # what the examples promised beyond stdout
 [ -s "$tmp/sent" ] && grep -q '^Subject: \[eximexplain\] .* failed' "$tmp/sent" ||
 	fail "the cron digest example sent no digest of the day's failures"

@@ -12,9 +12,10 @@
 
 # exim4-base brings exigrep and eximstats, which the compatibility test and
 # the benchmark run beside eximexplain (it installs no mail daemon);
-# python3-jsonschema is the validator the JSON export is checked with.
+# python3-jsonschema is the validator the JSON export is checked with;
+# groff-base renders the manual pages to check them for warnings.
 DEB_BUILD_DEPS = gcc libc6-dev make autoconf pkg-config libpcre2-dev libjansson-dev \
-	zlib1g-dev check gzip exim4-base python3 python3-jsonschema
+	zlib1g-dev check gzip exim4-base python3 python3-jsonschema groff-base
 
 NO_CONFIG_GOALS = deps clean distclean
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)

@@ -342,7 +342,19 @@ static void take_route(struct message *m, struct recipient *r, const struct log_
 	if (fields_has(f, FIELD_H) && fields_parse_host(fields_get(f, FIELD_H), &host)) {
 		r->host = keep(m, host.name.len ? host.name : host.ip);
 		r->ip = keep(m, host.ip);
+	} else if (m->attempt_host && line->kind != LK_RETRY_NOT_REACHED) {
+		r->host = m->attempt_host;
+		r->ip = m->attempt_ip;
 	}
+}
+
+static void note_host_error(struct message *m, const struct log_line *line)
+{
+	struct host_view host;
+	if (!fields_parse_host(fields_get(&line->fields, FIELD_H), &host))
+		return;
+	m->attempt_host = keep(m, host.name.len ? host.name : host.ip);
+	m->attempt_ip = keep(m, host.ip);
 }
 
 static bool is_discard(struct text final, const struct log_line *line)
@@ -646,6 +658,23 @@ static struct log_zone line_zone(const struct log_line *line)
 	return (struct log_zone){ line->has_zone, line->zone_offset_minutes };
 }
 
+/* "sender verify fail for <ghost@local.test>: Unrouteable address" has no
+ * F=: the address Exim checked is the one in the angle brackets, which are
+ * kept as F= keeps them. */
+static struct text verified_sender(struct text body)
+{
+	long verify = text_find(body, "sender verify ");
+	if (verify < 0)
+		return text_make(NULL, 0);
+	body = text_skip(body, (size_t)verify);
+	long at = text_find(body, " for <");
+	if (at < 0)
+		return text_make(NULL, 0);
+	struct text rest = text_skip(body, (size_t)at + 5); /* "<...>", as F= has it */
+	const char *close = memchr(rest.ptr, '>', rest.len);
+	return close ? text_make(rest.ptr, (size_t)(close - rest.ptr) + 1) : text_make(NULL, 0);
+}
+
 static void emit_event(struct txn_table *table, const struct log_line *line, struct text raw)
 {
 	struct event e;
@@ -655,6 +684,8 @@ static void emit_event(struct txn_table *table, const struct log_line *line, str
 	e.zone = line_zone(line);
 	e.message_id = line->message_id;
 	e.sender = fields_get(&line->fields, FIELD_F);
+	if (e.sender.len == 0 && line->kind == LK_SENDER_VERIFY)
+		e.sender = verified_sender(line->body);
 	e.detail = line->message;
 	e.line = raw;
 	struct host_view host;
@@ -706,7 +737,12 @@ static void feed_message_line(struct txn_table *table, const struct log_line *li
 	m->last_time = line->epoch;
 	m->zone = line_zone(line);
 	keep_line(table, m, raw);
+	if (line->kind != LK_HOST_ERROR && line->kind != LK_DEFERRED && line->kind != LK_FAILED)
+		m->attempt_host = m->attempt_ip = NULL;
 	switch (line->kind) {
+	case LK_HOST_ERROR:
+		note_host_error(m, line);
+		break;
 	case LK_ARRIVAL:
 	case LK_FAKE_REJECT:
 		on_arrival(table, m, line);

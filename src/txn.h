@@ -104,6 +104,11 @@ struct message {
 	char bounce_of[MESSAGE_ID_MAX + 1];  /* R= on <= <>: the parent */
 	char bounced_by[MESSAGE_ID_MAX + 1]; /* the bounce this one caused */
 	const char *reject_line;             /* TXN_REJECTED: the rejection */
+	/* The host of the per-host error line just before: Exim leaves H= off
+	 * "== addr R=.. T=.. defer (111): Connection refused" and names the host
+	 * only on the "H=host [ip] Connection refused" line above it. NULL once
+	 * a line of another kind comes between. */
+	const char *attempt_host, *attempt_ip;
 	/* raw lines, in input order, when the table keeps them */
 	const char **lines;
 	size_t line_count;

@@ -29,6 +29,8 @@ struct seen_message {
 	char subject[128];
 	/* "address=status[/deferrals][ code status stage][ error]" per recipient */
 	char recipients[1024];
+	/* "address@host[ip]" per recipient that has a host */
+	char hosts[512];
 };
 
 struct capture {
@@ -36,6 +38,7 @@ struct capture {
 	size_t message_count;
 	enum line_kind events[MAX_SEEN];
 	char event_ips[MAX_SEEN][48];
+	char event_senders[MAX_SEEN][64];
 	size_t event_count;
 	size_t loose_count;
 	struct txn_summary summary;
@@ -78,6 +81,15 @@ static void on_message(void *state, const struct message *m)
 	}
 	copy_text(s->recipients, sizeof s->recipients, sb.data ? sb.data : "");
 	strbuf_release(&sb);
+	struct strbuf hosts = STRBUF_INIT;
+	for (size_t i = 0; i < m->recipient_count; i++) {
+		const struct recipient *r = &m->recipients[i];
+		if (r->host && r->host[0])
+			strbuf_printf(&hosts, "%s%s@%s[%s]", hosts.data ? "; " : "",
+			              r->address, r->host, r->ip ? r->ip : "");
+	}
+	copy_text(s->hosts, sizeof s->hosts, hosts.data ? hosts.data : "");
+	strbuf_release(&hosts);
 }
 
 static void on_event(void *state, const struct event *e)
@@ -86,6 +98,8 @@ static void on_event(void *state, const struct event *e)
 	ck_assert_uint_lt(c->event_count, MAX_SEEN);
 	snprintf(c->event_ips[c->event_count], sizeof c->event_ips[0], "%.*s",
 	         (int)e->ip.len, e->ip.ptr ? e->ip.ptr : "");
+	snprintf(c->event_senders[c->event_count], sizeof c->event_senders[0], "%.*s",
+	         (int)e->sender.len, e->sender.ptr ? e->sender.ptr : "");
 	c->events[c->event_count++] = e->kind;
 }
 
@@ -240,6 +254,53 @@ START_TEST(test_deferred_until_retry_timeout)
 	ck_assert_str_eq(parent->bounced_by, "1rkhsY-0007nu-0b");
 	ck_assert_str_eq(bounce->bounce_of, "1rkhsX-0007nt-0b");
 	ck_assert_uint_eq(c.summary.failed, 1);
+}
+END_TEST
+
+/* Exim 4.96 names the host of a refused connection only on the per-host
+ * line before the deferral ("H=mx [ip] Connection refused", then "== addr
+ * R=.. T=.. defer (111): Connection refused" without H=); the recipient
+ * takes that host. A local delivery after it does not (found by the
+ * integration test). */
+START_TEST(test_refused_host_comes_from_the_host_error_line)
+{
+	static const char *const lines[] = {
+		"2024-03-10 10:00:00 1rkhsX-0007nt-0b <= a@local.test H=(vm) [127.0.0.1] P=esmtp S=10",
+		"2024-03-10 10:00:01 1rkhsX-0007nt-0b H=mx.refused.test [127.0.2.11] Connection refused",
+		"2024-03-10 10:00:01 1rkhsX-0007nt-0b == joe@refused.test R=fakemx T=remote_smtp defer (111): Connection refused",
+		"2024-03-10 10:00:01 1rkhsX-0007nt-0b => alice@local.test R=localuser T=local_delivery",
+		"2024-03-10 10:00:02 1rkhsY-0007nu-0b <= a@local.test H=(vm) [127.0.0.1] P=esmtp S=10",
+		"2024-03-10 10:00:03 1rkhsY-0007nu-0b H=mx.expire.test [127.0.2.12]:25 Connection refused",
+		"2024-03-10 10:00:03 1rkhsY-0007nu-0b == joe@expire.test R=fakemx T=remote_smtp defer (111): Connection refused",
+		"2024-03-10 10:00:03 1rkhsY-0007nu-0b ** joe@expire.test: retry timeout exceeded",
+		"2024-03-10 10:00:03 1rkhsY-0007nu-0b Completed",
+		NULL,
+	};
+	struct capture c;
+	run(&c, lines);
+	const struct seen_message *refused = find(&c, "1rkhsX-0007nt-0b");
+	ck_assert_str_eq(refused->hosts, "joe@refused.test@mx.refused.test[127.0.2.11]");
+	const struct seen_message *expired = find(&c, "1rkhsY-0007nu-0b");
+	ck_assert_str_eq(expired->hosts, "joe@expire.test@mx.expire.test[127.0.2.12]");
+	ck_assert_str_eq(expired->recipients, "joe@expire.test=failed/1 [retry timeout exceeded]");
+}
+END_TEST
+
+/* Exim 4.96's "sender verify fail for <ADDR>" line has no F=; the event's
+ * sender is the address in the brackets (found by the integration test). */
+START_TEST(test_sender_verify_event_names_the_sender)
+{
+	static const char *const lines[] = {
+		"2024-03-10 10:00:00 H=(vm) [127.0.1.2] sender verify fail for <ghost@local.test>: Unrouteable address",
+		"2024-03-10 10:00:00 H=(vm) [127.0.1.2] F=<ghost@local.test> rejected RCPT <alice@local.test>: Sender verify failed",
+		NULL,
+	};
+	struct capture c;
+	run(&c, lines);
+	ck_assert_uint_eq(c.event_count, 2);
+	ck_assert_int_eq(c.events[0], LK_SENDER_VERIFY);
+	ck_assert_str_eq(c.event_senders[0], "<ghost@local.test>");
+	ck_assert_str_eq(c.event_senders[1], "<ghost@local.test>");
 }
 END_TEST
 
@@ -585,6 +646,8 @@ Suite *txn_suite(void)
 	tcase_add_test(tc, test_deferred_then_delivered_keeps_the_deferral);
 	tcase_add_test(tc, test_local_delivery_after_deferral_is_one_recipient);
 	tcase_add_test(tc, test_deferred_until_retry_timeout);
+	tcase_add_test(tc, test_refused_host_comes_from_the_host_error_line);
+	tcase_add_test(tc, test_sender_verify_event_names_the_sender);
 	tcase_add_test(tc, test_failed_with_smtp_reply);
 	tcase_add_test(tc, test_additional_address_and_discards);
 	tcase_add_test(tc, test_cutthrough_before_arrival);

@@ -179,6 +179,8 @@ static json_t *message_object(struct export *x, const struct message *m)
 	jsonout_set_name(obj, "type", "message");
 	jsonout_set_str(obj, "id", m->id);
 	jsonout_set_name(obj, "state", message_states[m->state]);
+	if (m->evicted) /* --max-open: reported before its end */
+		jsonout_set_bool(obj, "evicted", true);
 	if (m->arrival.seen)
 		jsonout_set(obj, "arrival", arrival_object(m));
 	json_t *recipients = jsonout_array();

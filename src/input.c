@@ -10,6 +10,14 @@
  * file, hand out a partial last line of a damaged gzip member as if whole,
  * or, for a planned read, hand out a line without its start or report an
  * offset that would make the next run repeat or miss a line.
+ *
+ * Nor read a file twice by name when ordering: what was peeked at is what
+ * is read. A pipe, FIFO or stdin cannot be reread at all, so its reader,
+ * with the bytes peeked, is kept until its turn; a regular file keeps its
+ * descriptor (up to KEPT_FDS_MAX of them), so one rotated between the
+ * peek and its turn is still the file that was ordered. And no gzip
+ * stream may expand past INPUT_GZIP_RATIO_MAX times its size, so a small
+ * file cannot keep the run busy for hours.
  */
 #include "input.h"
 
@@ -29,6 +37,11 @@
 #define RAW_CHUNK (256 * 1024)
 /* How far into a file to look for its first timestamp when ordering. */
 #define PEEK_LIMIT (64 * 1024)
+/* Descriptors kept open from the peek to the read; past this, files are
+ * reopened by name (and a file replaced meanwhile is told). */
+#define KEPT_FDS_MAX 256
+#define QUOTED_(x) #x
+#define QUOTED(x) QUOTED_(x)
 
 struct reader {
 	const char *name;
@@ -45,11 +58,15 @@ struct reader {
 	                       the line a start offset fell inside) */
 	bool hold_tail;     /* a final line without newline is not returned */
 	bool regular;       /* a regular file: it can be seeked in */
+	bool quiet;         /* peeking at a file that will be read again:
+	                       its damage is told then, not twice */
+	int read_errno;     /* of the read error that ended it */
 	uint64_t size;      /* its size when opened (regular files) */
 	uint64_t device, inode;
 	char *buf;          /* decompressed or plain bytes */
 	size_t start, end;  /* unread window of buf */
 	uint64_t base;      /* stream offset of buf[0] (decompressed for gzip) */
+	uint64_t raw_bytes; /* gzip: compressed bytes read so far */
 	uint64_t line_number;
 };
 
@@ -61,6 +78,9 @@ struct source {
 	bool failed;       /* already reported, or a repeated stdin: not read */
 	uint64_t start_offset;
 	struct input_position position;
+	struct reader *kept; /* stdin, a pipe or a FIFO, peeked: read on from here */
+	int fd;            /* a regular file, peeked: its descriptor, or -1 */
+	uint64_t device, inode; /* of the file peeked at */
 };
 
 struct input {
@@ -68,12 +88,8 @@ struct input {
 	size_t count;
 	size_t next;            /* next source to open */
 	struct reader reader;   /* for named files, one at a time */
-	struct reader *current; /* &reader or &stdin_reader (zlib state must */
-	bool reader_open;       /* not be copied: it points back at itself) */
-	bool stdin_pending;     /* stdin was peeked and its reader kept */
-	struct reader stdin_reader; /* with its own buffers: files read before */
-	char *stdin_buf;            /* it must not overwrite what was peeked */
-	unsigned char *stdin_raw;
+	struct reader *current; /* &reader or a source's kept one (zlib state */
+	bool reader_open;       /* must not be copied: it points back at itself) */
 	bool changed;
 	bool planned;           /* input_open_at: start offsets, tails held */
 	struct source *current_source;
@@ -117,7 +133,8 @@ static ssize_t read_some(int fd, void *buf, size_t size)
 
 static void reader_damage(struct reader *r, const char *what)
 {
-	msg_input_error("%s: %s after line %llu; the lines before it were read",
+	if (!r->quiet)
+		msg_input_error("%s: %s after line %llu; the lines before it were read",
 	                display_name(r->name), what,
 	                (unsigned long long)r->line_number);
 	r->damaged = true;
@@ -126,7 +143,9 @@ static void reader_damage(struct reader *r, const char *what)
 
 static void read_error(struct reader *r)
 {
-	msg_input_error("%s: read error: %s", display_name(r->name), strerror(errno));
+	r->read_errno = errno;
+	if (!r->quiet)
+		msg_input_error("%s: read error: %s", display_name(r->name), strerror(errno));
 	r->damaged = true;
 	r->eof = true;
 }
@@ -157,6 +176,7 @@ static void gzip_next_member(struct reader *r)
 		}
 		r->z.next_in = r->raw;
 		r->z.avail_in = (uInt)n;
+		r->raw_bytes += (uint64_t)n;
 	}
 	if (r->z.next_in[0] == 0x1f) {
 		inflateReset(&r->z);
@@ -170,6 +190,12 @@ static void gzip_next_member(struct reader *r)
 			break;
 		}
 	r->eof = true; /* trailing zeros (tape padding) are harmless */
+}
+
+bool input_gzip_ratio_exceeded(uint64_t compressed, uint64_t decompressed)
+{
+	return decompressed > INPUT_GZIP_RATIO_FLOOR &&
+	       decompressed / INPUT_GZIP_RATIO_MAX > compressed;
 }
 
 static void fill_gzip(struct reader *r, size_t room)
@@ -193,8 +219,15 @@ static void fill_gzip(struct reader *r, size_t room)
 			}
 			r->z.next_in = r->raw;
 			r->z.avail_in = (uInt)n;
+			r->raw_bytes += (uint64_t)n;
 		}
 		int status = inflate(&r->z, Z_NO_FLUSH);
+		uint64_t out = r->base + (uint64_t)((char *)r->z.next_out - r->buf);
+		if (input_gzip_ratio_exceeded(r->raw_bytes, out)) {
+			reader_damage(r, "gzip data expands over " QUOTED(INPUT_GZIP_RATIO_MAX) " times its size "
+			              "(a decompression bomb?), reading stopped");
+			break;
+		}
 		if (status == Z_STREAM_END) {
 			r->member_done = true;
 		} else if (status != Z_OK && status != Z_BUF_ERROR) {
@@ -225,7 +258,10 @@ static void reader_fill(struct reader *r)
 		fill_plain(r, room);
 }
 
-static bool reader_open(struct reader *r, const char *path, char *buf, unsigned char *raw)
+/* fd: a descriptor kept from the peek (rewound here), or -1 to open path.
+ * peek: only to order the files; a regular file is read again later. */
+static bool reader_open(struct reader *r, const char *path, int fd, bool peek, char *buf,
+                        unsigned char *raw)
 {
 	memset(r, 0, sizeof *r);
 	r->name = path;
@@ -235,9 +271,14 @@ static bool reader_open(struct reader *r, const char *path, char *buf, unsigned 
 	if (r->is_stdin) {
 		r->fd = STDIN_FILENO;
 	} else {
-		r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		r->fd = fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (r->fd < 0) {
 			msg_input_error("%s: cannot open: %s", path, strerror(errno));
+			return false;
+		}
+		if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
+			msg_input_error("%s: cannot rewind: %s", path, strerror(errno));
+			reader_close(r);
 			return false;
 		}
 		struct stat st;
@@ -249,12 +290,15 @@ static bool reader_open(struct reader *r, const char *path, char *buf, unsigned 
 				return false;
 			}
 			r->regular = S_ISREG(st.st_mode);
+			r->quiet = peek && r->regular;
 			r->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
 			r->device = (uint64_t)st.st_dev;
 			r->inode = (uint64_t)st.st_ino;
 		}
 	}
 	fill_plain(r, RAW_CHUNK);
+	if (r->damaged && r->quiet) /* not readable at all: said now, not read again */
+		msg_input_error("%s: read error: %s", path, strerror(r->read_errno));
 	if (r->damaged) {
 		reader_close(r);
 		return false;
@@ -263,6 +307,7 @@ static bool reader_open(struct reader *r, const char *path, char *buf, unsigned 
 		memcpy(r->raw, r->buf, r->end);
 		r->z.next_in = r->raw;
 		r->z.avail_in = (uInt)r->end;
+		r->raw_bytes = r->end;
 		r->end = 0;
 		if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
 			msg_fatal("zlib: cannot initialise inflate");
@@ -439,40 +484,47 @@ struct input *input_open(const char *const *paths, size_t n)
 	}
 	struct input *input = input_new(n);
 	input->lexer = lexer_new();
-	/* Peeking uses its own buffers: a kept stdin reader owns the shared one. */
+	/* Peeking uses its own buffers, which a kept reader takes with it. */
+	struct reader *peek = xmalloc(sizeof *peek);
 	char *peek_buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
 	unsigned char *peek_raw = xmalloc(RAW_CHUNK);
+	size_t kept_fds = 0;
 	bool stdin_seen = false;
 	for (size_t i = 0; i < n; i++) {
 		struct source *src = &input->sources[input->count];
 		bool is_stdin = strcmp(paths[i], "-") == 0;
 		if (is_stdin && stdin_seen)
 			continue; /* stdin can be read once */
+		stdin_seen |= is_stdin;
 		src->path = xstrdup(paths[i]);
 		src->given = i;
+		src->fd = -1;
 		input->count++;
-		if (is_stdin) {
-			/* Peek it and keep the reader: stdin cannot be reopened. */
-			stdin_seen = true;
-			input->stdin_buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
-			input->stdin_raw = xmalloc(RAW_CHUNK);
-			src->failed = !reader_open(&input->stdin_reader, src->path,
-			                           input->stdin_buf, input->stdin_raw);
-			input->stdin_pending = !src->failed;
-			if (input->stdin_pending)
-				src->has_time = reader_peek_time(&input->stdin_reader, input->lexer,
-				                                 &src->first_time);
-			continue;
-		}
-		struct reader peek;
-		if (!reader_open(&peek, src->path, peek_buf, peek_raw)) {
+		if (!reader_open(peek, src->path, -1, true, peek_buf, peek_raw)) {
 			src->failed = true;
-			input->stats.files_failed++;
+			if (!is_stdin)
+				input->stats.files_failed++;
 			continue;
 		}
-		src->has_time = reader_peek_time(&peek, input->lexer, &src->first_time);
-		reader_close(&peek);
+		src->has_time = reader_peek_time(peek, input->lexer, &src->first_time);
+		src->device = peek->device;
+		src->inode = peek->inode;
+		if (is_stdin || !peek->regular) {
+			/* It cannot be reread: keep the reader, bytes peeked and all. */
+			src->kept = peek;
+			peek = xmalloc(sizeof *peek);
+			peek_buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
+			peek_raw = xmalloc(RAW_CHUNK);
+			continue;
+		}
+		if (kept_fds < KEPT_FDS_MAX) {
+			src->fd = peek->fd;
+			peek->fd = -1; /* not closed below */
+			kept_fds++;
+		}
+		reader_close(peek);
 	}
+	free(peek);
 	free(peek_buf);
 	free(peek_raw);
 	qsort(input->sources, input->count, sizeof *input->sources, compare_sources);
@@ -489,6 +541,7 @@ struct input *input_open_at(const struct input_start *starts, size_t n)
 		src->path = xstrdup(starts[i].path);
 		src->given = i;
 		src->start_offset = starts[i].start_offset;
+		src->fd = -1;
 		if (strcmp(src->path, "-") == 0) {
 			src->failed = stdin_seen; /* stdin can be read once */
 			stdin_seen = true;
@@ -504,12 +557,18 @@ void input_free(struct input *input)
 		return;
 	if (input->reader_open)
 		reader_close(input->current);
-	if (input->stdin_pending)
-		reader_close(&input->stdin_reader);
-	free(input->stdin_buf);
-	free(input->stdin_raw);
-	for (size_t i = 0; i < input->count; i++)
-		free(input->sources[i].path);
+	for (size_t i = 0; i < input->count; i++) {
+		struct source *src = &input->sources[i];
+		if (src->kept) {
+			reader_close(src->kept);
+			free(src->kept->buf);
+			free(src->kept->raw);
+			free(src->kept);
+		}
+		if (src->fd >= 0)
+			close(src->fd);
+		free(src->path);
+	}
 	free(input->sources);
 	free(input->buf);
 	free(input->raw);
@@ -523,16 +582,21 @@ static bool open_next_source(struct input *input)
 		struct source *src = &input->sources[input->next++];
 		if (src->failed)
 			continue;
-		if (strcmp(src->path, "-") == 0 && input->stdin_pending) {
-			input->current = &input->stdin_reader;
-			input->stdin_pending = false;
-		} else if (reader_open(&input->reader, src->path, input->buf, input->raw)) {
+		int fd = src->fd;
+		src->fd = -1; /* the reader owns it now */
+		if (src->kept) {
+			input->current = src->kept;
+		} else if (reader_open(&input->reader, src->path, fd, false, input->buf, input->raw)) {
 			input->current = &input->reader;
 		} else {
 			input->stats.files_failed++;
 			continue;
 		}
 		struct reader *r = input->current;
+		if (!input->planned && !src->kept && fd < 0 &&
+		    (r->device != src->device || r->inode != src->inode))
+			msg_warn("%s: replaced since it was ordered (rotated?); reading the new file",
+			         src->path);
 		if (input->planned && !r->is_stdin) {
 			r->hold_tail = !r->gzip;
 			reader_start_at(r, src->start_offset);

@@ -12,7 +12,12 @@
  *
  * What it must never do: stop at bad bytes. NULs and invalid UTF-8 pass
  * through untouched; a line longer than INPUT_LINE_MAX is cut there and
- * counted; a damaged gzip stream ends that file with a warning naming it.
+ * counted; a damaged gzip stream, or one that expands past
+ * INPUT_GZIP_RATIO_MAX, ends that file with a warning naming it.
+ *
+ * Files named for input_open are opened once, to be ordered: a pipe, a
+ * FIFO or stdin is read on from that peek when its turn comes, a regular
+ * file through the descriptor it was peeked with (see input.c).
  */
 #ifndef EXIMEXPLAIN_INPUT_H
 #define EXIMEXPLAIN_INPUT_H
@@ -26,6 +31,18 @@
 /* Exim's own buffer is 8 KiB per entry; logwrite text may be longer.
  * Beyond this a line is truncated (and counted), never a crash. */
 #define INPUT_LINE_MAX (256 * 1024)
+
+/* Log text deflates 10 to 30 times; only a stream built to expand (a
+ * "gzip bomb") goes past 100. Past INPUT_GZIP_RATIO_FLOOR decompressed
+ * bytes, a gzip file whose output exceeds INPUT_GZIP_RATIO_MAX times the
+ * compressed bytes read is stopped there, as damaged: the lines before
+ * are read, the file is named, and the run ends with exit status 2. */
+#define INPUT_GZIP_RATIO_MAX 100
+#define INPUT_GZIP_RATIO_FLOOR (64 * 1024 * 1024)
+
+/* The rule above, for tests: true when this much output from that much
+ * input is too much. */
+bool input_gzip_ratio_exceeded(uint64_t compressed, uint64_t decompressed);
 
 struct input_line {
 	struct text text;      /* without the newline (and without a CR before it) */

@@ -69,6 +69,8 @@ static const char usage_text[] =
 	"  --unparsed FILE   write every line of unknown shape to FILE, verbatim\n"
 	"  --rules PATH      more rules (a file, or a directory of *.rules); a rule\n"
 	"                    with a shipped rule's id replaces it (repeatable)\n"
+	"  --max-open N      at most N messages open at once (default 250000); past\n"
+	"                    that the oldest is reported as it stands, still pending\n"
 	"  --version         print the version\n"
 	"  --help            print this help\n"
 	"\n"
@@ -186,7 +188,7 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		OPT_CODE, OPT_STATUS, OPT_HOST, OPT_STAGE, OPT_TSV, OPT_LIST, OPT_CHECK,
 		OPT_SUMMARY, OPT_LINES, OPT_FORMAT,
 		OPT_TO, OPT_FROM, OPT_SEND, OPT_SENDMAIL, OPT_QUIET_IF_CLEAN, OPT_NOW, OPT_HOSTNAME,
-		OPT_STATE
+		OPT_STATE, OPT_MAX_OPEN
 	};
 	static const struct option long_options[] = {
 		{ "unparsed", required_argument, NULL, OPT_UNPARSED },
@@ -218,6 +220,7 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		{ "now", required_argument, NULL, OPT_NOW },
 		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 		{ "state", required_argument, NULL, OPT_STATE },
+		{ "max-open", required_argument, NULL, OPT_MAX_OPEN },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -289,6 +292,13 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 			break;
 		case OPT_HOSTNAME: cl->digest.hostname = optarg; break;
 		case OPT_STATE: cl->state_path = optarg; break;
+		case OPT_MAX_OPEN: {
+			int64_t max_open;
+			if (!parse_seconds(optarg, &max_open) || max_open < 1)
+				return bad_option("--max-open: not a positive number", optarg);
+			cl->txn.max_open = (size_t)max_open;
+			break;
+		}
 		case OPT_SUMMARY: cl->summary = true; break;
 		case OPT_LINES: cl->lines = true; break;
 		case OPT_FORMAT:

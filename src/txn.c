@@ -7,12 +7,20 @@
  * It must never keep a closed message, never read a view after the line
  * is gone (everything kept is copied), and never let one odd line stop it:
  * a line that fits no transition is kept as a raw line and ignored.
+ *
+ * Nor may a log make it grow without bound: open messages are counted
+ * against max_open and the oldest is handed over early; one message's
+ * recipients and raw lines are capped; and a message's arena, which
+ * collects a superseded copy each time a recipient's reason changes, is
+ * compacted when it has doubled, so a million deferrals of one message
+ * cost what one does.
  */
 #include "txn.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -25,10 +33,16 @@ const char *recipient_status_name(enum recipient_status status)
 	return (unsigned)status < RCPT_STATUS_COUNT ? status_names[status] : "?";
 }
 
+/* A message's arena is first compacted at this size, then whenever it
+ * has doubled since: the copying costs O(1) per byte kept. */
+#define COMPACT_MIN (64 * 1024)
+
 struct txn_table {
 	struct message **slots;
 	size_t capacity; /* power of two */
 	size_t count;
+	struct message *oldest, *newest; /* open order */
+	bool warned_open, warned_recipients, warned_lines;
 	struct txn_options options;
 	struct record_sink *out;
 	struct txn_summary summary;
@@ -122,21 +136,63 @@ static void message_free(struct message *m)
 	if (m == NULL)
 		return;
 	free(m->recipients);
+	free(m->address_hashes);
+	free(m->recipient_index);
 	free(m->lines);
 	arena_release(&m->arena);
 	free(m);
 }
 
+static void close_message(struct txn_table *table, struct message *m, enum message_state state);
+
+/* The oldest open message goes to the sink as it stands, so a log with
+ * more open messages than the limit costs memory for the limit only. */
+static void evict_oldest(struct txn_table *table)
+{
+	struct message *m = table->oldest;
+	if (!table->warned_open) {
+		table->warned_open = true;
+		msg_warn("more than %zu messages open at once; the oldest are reported as they "
+		         "stand, still pending (--max-open)", table->options.max_open);
+	}
+	m->evicted = true;
+	table->summary.evicted++;
+	close_message(table, m, TXN_OPEN);
+}
+
 static struct message *open_message(struct txn_table *table, struct text id)
 {
+	struct message *m = (struct message *)txn_lookup(table, id);
+	if (m)
+		return m;
+	if (table->count >= table->options.max_open)
+		evict_oldest(table);
 	if ((table->count + 1) * 4 > table->capacity * 3)
 		grow(table);
-	size_t i = slot_of(table, id.ptr, id.len);
-	if (table->slots[i] == NULL) {
-		table->slots[i] = message_new(id);
-		table->count++;
-	}
-	return table->slots[i];
+	m = message_new(id);
+	m->compact_at = COMPACT_MIN;
+	table->slots[slot_of(table, id.ptr, id.len)] = m;
+	table->count++;
+	m->older = table->newest;
+	if (table->newest)
+		table->newest->newer = m;
+	else
+		table->oldest = m;
+	table->newest = m;
+	return m;
+}
+
+static void unlink_message(struct txn_table *table, struct message *m)
+{
+	if (m->older)
+		m->older->newer = m->newer;
+	else if (table->oldest == m)
+		table->oldest = m->newer;
+	if (m->newer)
+		m->newer->older = m->older;
+	else if (table->newest == m)
+		table->newest = m->older;
+	m->older = m->newer = NULL;
 }
 
 static const char *keep(struct message *m, struct text t)
@@ -148,6 +204,15 @@ static void keep_line(struct txn_table *table, struct message *m, struct text ra
 {
 	if (!table->options.keep_lines)
 		return;
+	if (m->line_count >= TXN_LINES_MAX) {
+		m->lines_left_out++;
+		if (!table->warned_lines) {
+			table->warned_lines = true;
+			msg_warn("%s: more than %d lines for one message; the rest are not kept",
+			         m->id, TXN_LINES_MAX);
+		}
+		return;
+	}
 	if (m->line_count == m->line_capacity) {
 		m->line_capacity = m->line_capacity ? m->line_capacity * 2 : 8;
 		m->lines = xreallocarray(m->lines, m->line_capacity, sizeof *m->lines);
@@ -180,36 +245,124 @@ static void split_address(struct text address, struct text *final, struct text *
 	}
 }
 
-static struct recipient *find_recipient(struct message *m, struct text final, struct text original)
+static uint64_t address_hash(struct text address)
 {
-	for (size_t i = 0; i < m->recipient_count; i++) {
-		struct recipient *r = &m->recipients[i];
-		if (strlen(r->address) == final.len && memcmp(r->address, final.ptr, final.len) == 0 &&
-		    (original.len == 0 || r->original[0] == '\0' ||
-		     (strlen(r->original) == original.len &&
-		      memcmp(r->original, original.ptr, original.len) == 0)))
-			return r;
-	}
-	/* "=> bob <bob@example.com>" (log_as_local) after "== bob@example.com"
-	 * or "for bob@example.com": the same recipient, now with its final form */
-	if (original.len)
-		for (size_t i = 0; i < m->recipient_count; i++) {
-			struct recipient *r = &m->recipients[i];
-			if (r->original[0] == '\0' && strlen(r->address) == original.len &&
-			    memcmp(r->address, original.ptr, original.len) == 0)
-				return r;
-		}
-	return NULL;
+	return text_hash(TEXT_HASH_SEED, address.ptr, address.len);
 }
 
-static struct recipient *add_recipient(struct message *m, struct text final, struct text original)
+static bool is_address(const char *address, struct text t)
 {
+	return strlen(address) == t.len && memcmp(address, t.ptr, t.len) == 0;
+}
+
+/* The recipient a delivery line names: its final address, with the same
+ * original or none yet; or, by_original, "=> bob <bob@example.com>"
+ * (log_as_local) after "== bob@example.com" or "for bob@example.com",
+ * the same recipient now with its final form. */
+static bool recipient_matches(const struct recipient *r, bool by_original, struct text final,
+                              struct text original)
+{
+	if (by_original)
+		return r->original[0] == '\0' && is_address(r->address, original);
+	return is_address(r->address, final) &&
+	       (original.len == 0 || r->original[0] == '\0' || is_address(r->original, original));
+}
+
+/*
+ * A message with many recipients (a list's, or a hostile log's: every
+ * line of a message looks one up) is searched through an index by address
+ * hash: open addressing over recipient numbers. An entry is never
+ * removed; when a recipient's address changes, an entry for its new hash
+ * is added, and the old one fails the hash check from then on.
+ */
+#define RECIPIENT_INDEX_FROM 32
+#define INDEX_EMPTY UINT32_MAX
+
+static void index_insert(struct message *m, size_t i)
+{
+	size_t mask = m->index_capacity - 1;
+	size_t at = (size_t)m->address_hashes[i] & mask;
+	while (m->recipient_index[at] != INDEX_EMPTY)
+		at = (at + 1) & mask;
+	m->recipient_index[at] = (uint32_t)i;
+	m->index_used++;
+}
+
+/* Recipient i is new, or has a new address. */
+static void index_add(struct message *m, size_t i)
+{
+	if (m->recipient_count < RECIPIENT_INDEX_FROM)
+		return;
+	if (m->recipient_index && (m->index_used + 1) * 2 <= m->index_capacity) {
+		index_insert(m, i);
+		return;
+	}
+	free(m->recipient_index);
+	m->index_capacity = 64;
+	while (m->index_capacity < 4 * m->recipient_count)
+		m->index_capacity *= 2;
+	m->recipient_index = xreallocarray(NULL, m->index_capacity, sizeof *m->recipient_index);
+	memset(m->recipient_index, 0xff, m->index_capacity * sizeof *m->recipient_index);
+	m->index_used = 0;
+	for (size_t k = 0; k < m->recipient_count; k++)
+		index_insert(m, k);
+}
+
+/* The first recipient (lowest number) whose address hashes to hash and
+ * that matches; the hashes are compared before the strings. */
+static struct recipient *first_match(struct message *m, uint64_t hash, bool by_original,
+                                     struct text final, struct text original)
+{
+	size_t best = SIZE_MAX;
+	if (m->recipient_index) {
+		size_t mask = m->index_capacity - 1;
+		for (size_t at = (size_t)hash & mask; m->recipient_index[at] != INDEX_EMPTY;
+		     at = (at + 1) & mask) {
+			size_t i = m->recipient_index[at];
+			if (i < best && m->address_hashes[i] == hash &&
+			    recipient_matches(&m->recipients[i], by_original, final, original))
+				best = i;
+		}
+	} else {
+		for (size_t i = 0; i < m->recipient_count && best == SIZE_MAX; i++)
+			if (m->address_hashes[i] == hash &&
+			    recipient_matches(&m->recipients[i], by_original, final, original))
+				best = i;
+	}
+	return best == SIZE_MAX ? NULL : &m->recipients[best];
+}
+
+static struct recipient *find_recipient(struct message *m, struct text final, struct text original)
+{
+	struct recipient *r = first_match(m, address_hash(final), false, final, original);
+	if (r == NULL && original.len)
+		r = first_match(m, address_hash(original), true, final, original);
+	return r;
+}
+
+/* NULL past TXN_RECIPIENTS_MAX: the line is counted, not tracked. */
+static struct recipient *add_recipient(struct txn_table *table, struct message *m,
+                                       struct text final, struct text original)
+{
+	if (m->recipient_count >= TXN_RECIPIENTS_MAX) {
+		m->recipients_left_out++;
+		if (!table->warned_recipients) {
+			table->warned_recipients = true;
+			msg_warn("%s: more than %d recipients; lines for the others are counted, "
+			         "not tracked", m->id, TXN_RECIPIENTS_MAX);
+		}
+		return NULL;
+	}
 	if (m->recipient_count == m->recipient_capacity) {
 		m->recipient_capacity = m->recipient_capacity ? m->recipient_capacity * 2 : 4;
 		m->recipients = xreallocarray(m->recipients, m->recipient_capacity,
 		                              sizeof *m->recipients);
+		m->address_hashes = xreallocarray(m->address_hashes, m->recipient_capacity,
+		                                  sizeof *m->address_hashes);
 	}
+	m->address_hashes[m->recipient_count] = address_hash(final);
 	struct recipient *r = &m->recipients[m->recipient_count++];
+	index_add(m, m->recipient_count - 1);
 	memset(r, 0, sizeof *r);
 	r->address = keep(m, final);
 	r->original = keep(m, original);
@@ -220,17 +373,20 @@ static struct recipient *add_recipient(struct message *m, struct text final, str
 	return r;
 }
 
-static struct recipient *recipient_for(struct message *m, struct text address)
+static struct recipient *recipient_for(struct txn_table *table, struct message *m,
+                                       struct text address)
 {
 	struct text final, original;
 	split_address(address, &final, &original);
 	struct recipient *r = find_recipient(m, final, original);
 	if (r == NULL) {
-		r = add_recipient(m, final, original);
+		r = add_recipient(table, m, final, original);
 	} else if (original.len && r->original[0] == '\0') {
 		/* the <= line named the original; the delivery gives the final */
 		r->address = keep(m, final);
 		r->original = keep(m, original);
+		m->address_hashes[r - m->recipients] = address_hash(final);
+		index_add(m, (size_t)(r - m->recipients));
 	}
 	return r;
 }
@@ -384,11 +540,14 @@ static bool discard_pending(struct message *m, const struct log_line *line, stru
 	return any;
 }
 
-static void on_delivery(struct message *m, const struct log_line *line, struct text raw)
+static void on_delivery(struct txn_table *table, struct message *m, const struct log_line *line,
+                        struct text raw)
 {
 	if (discard_pending(m, line, raw))
 		return;
-	struct recipient *r = recipient_for(m, line->address);
+	struct recipient *r = recipient_for(table, m, line->address);
+	if (r == NULL)
+		return;
 	struct text final, original;
 	split_address(line->address, &final, &original);
 	take_route(m, r, line);
@@ -404,9 +563,12 @@ static void on_delivery(struct message *m, const struct log_line *line, struct t
 	r->line = keep(m, raw);
 }
 
-static void on_failure(struct message *m, const struct log_line *line, struct text raw)
+static void on_failure(struct txn_table *table, struct message *m, const struct log_line *line,
+                       struct text raw)
 {
-	struct recipient *r = recipient_for(m, line->address);
+	struct recipient *r = recipient_for(table, m, line->address);
+	if (r == NULL)
+		return;
 	take_route(m, r, line);
 	note_attempt(r, line);
 	r->status = RCPT_FAILED;
@@ -415,9 +577,12 @@ static void on_failure(struct message *m, const struct log_line *line, struct te
 	r->line = keep(m, raw);
 }
 
-static void on_deferral(struct message *m, const struct log_line *line, struct text raw)
+static void on_deferral(struct txn_table *table, struct message *m, const struct log_line *line,
+                        struct text raw)
 {
-	struct recipient *r = recipient_for(m, line->address);
+	struct recipient *r = recipient_for(table, m, line->address);
+	if (r == NULL)
+		return;
 	take_route(m, r, line);
 	/* "retry time not reached" is no attempt: keep the reason that was */
 	bool retry_only = line->kind == LK_RETRY_NOT_REACHED;
@@ -482,7 +647,7 @@ static void on_arrival(struct txn_table *table, struct message *m, const struct 
 		const char *space = memchr(list.ptr, ' ', list.len);
 		size_t n = space ? (size_t)(space - list.ptr) : list.len;
 		if (n && !text_equals(text_make(list.ptr, n), "<trunc>"))
-			recipient_for(m, text_make(list.ptr, n));
+			recipient_for(table, m, text_make(list.ptr, n));
 		list = text_skip(list, n + (space != NULL));
 	}
 	if (!table->replaying)
@@ -556,16 +721,23 @@ static void count_outcome(struct txn_summary *s, const struct message *m)
 		s->frozen++;
 }
 
+/* Out of the table and the open order, and freed. */
+static void forget_message(struct txn_table *table, struct message *m)
+{
+	size_t i = slot_of(table, m->id, strlen(m->id));
+	if (table->slots[i] == m)
+		remove_slot(table, i);
+	unlink_message(table, m);
+	message_free(m);
+}
+
 static void close_message(struct txn_table *table, struct message *m, enum message_state state)
 {
 	m->state = state;
 	count_outcome(&table->summary, m);
 	if (table->out->message)
 		table->out->message(table->out->state, m);
-	size_t i = slot_of(table, m->id, strlen(m->id));
-	if (table->slots[i] == m)
-		remove_slot(table, i);
-	message_free(m);
+	forget_message(table, m);
 }
 
 /* Still open, and every line of it replayed: nothing happened to it in
@@ -576,10 +748,7 @@ static void hand_over_unchanged(struct txn_table *table, struct message *m)
 	m->state = TXN_OPEN;
 	if (table->out->unchanged)
 		table->out->unchanged(table->out->state, m);
-	size_t i = slot_of(table, m->id, strlen(m->id));
-	if (table->slots[i] == m)
-		remove_slot(table, i);
-	message_free(m);
+	forget_message(table, m);
 }
 
 /* ---- events ---- */
@@ -720,6 +889,62 @@ static void emit_event(struct txn_table *table, const struct log_line *line, str
 		table->out->event(table->out->state, &e);
 }
 
+/* ---- compaction ---- */
+
+static const char *moved(struct arena *to, const char *s)
+{
+	return s[0] ? arena_strdup(to, text_of(s)) : empty;
+}
+
+/* A current field that shares the deferral's copy keeps sharing it. */
+static const char *moved_alias(struct arena *to, const char *s, const char *old_alias,
+                               const char *new_alias)
+{
+	return s == old_alias ? new_alias : moved(to, s);
+}
+
+static void move_recipient(struct arena *to, struct recipient *r)
+{
+	struct recipient old = *r;
+	r->address = moved(to, old.address);
+	r->original = moved(to, old.original);
+	r->router = moved(to, old.router);
+	r->transport = moved(to, old.transport);
+	r->host = moved(to, old.host);
+	r->ip = moved(to, old.ip);
+	r->defer_error = moved(to, old.defer_error);
+	r->defer_line = moved(to, old.defer_line);
+	r->defer_smtp.status = moved(to, old.defer_smtp.status);
+	r->defer_smtp.text = moved(to, old.defer_smtp.text);
+	r->error = moved_alias(to, old.error, old.defer_error, r->defer_error);
+	r->line = moved_alias(to, old.line, old.defer_line, r->defer_line);
+	r->smtp.status = moved_alias(to, old.smtp.status, old.defer_smtp.status,
+	                             r->defer_smtp.status);
+	r->smtp.text = moved_alias(to, old.smtp.text, old.defer_smtp.text, r->defer_smtp.text);
+	/* smtp.stage and defer_smtp.stage are static names */
+}
+
+/* Copy what the message still points to into a fresh arena and drop the
+ * old one with the superseded copies in it. */
+static void compact(struct message *m)
+{
+	struct arena to;
+	arena_init(&to);
+	struct arrival *a = &m->arrival;
+	const char **fields[] = { &a->sender, &a->protocol, &a->host, &a->ip, &a->port,
+		                  &a->helo, &a->auth, &a->user, &a->tls, &a->subject,
+		                  &a->message_id, &m->reject_line };
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+		*fields[i] = moved(&to, *fields[i]);
+	for (size_t i = 0; i < m->recipient_count; i++)
+		move_recipient(&to, &m->recipients[i]);
+	for (size_t i = 0; i < m->line_count; i++)
+		m->lines[i] = moved(&to, m->lines[i]);
+	arena_release(&m->arena);
+	m->arena = to;
+	m->compact_at = m->arena.total * 2 > COMPACT_MIN ? m->arena.total * 2 : COMPACT_MIN;
+}
+
 /* ---- feeding ---- */
 
 static void loose(struct txn_table *table, const struct log_line *line, struct text raw)
@@ -732,6 +957,8 @@ static void feed_message_line(struct txn_table *table, const struct log_line *li
 {
 	struct message *m = open_message(table, line->message_id);
 	m->seen_this_run |= !table->replaying;
+	if (m->arena.total >= m->compact_at)
+		compact(m);
 	if (m->first_time == 0)
 		m->first_time = line->epoch;
 	m->last_time = line->epoch;
@@ -748,13 +975,13 @@ static void feed_message_line(struct txn_table *table, const struct log_line *li
 		on_arrival(table, m, line);
 		break;
 	case LK_DELIVERY: case LK_ADDITIONAL: case LK_CUTTHROUGH: case LK_SUPPRESSED:
-		on_delivery(m, line, raw);
+		on_delivery(table, m, line, raw);
 		break;
 	case LK_FAILED:
-		on_failure(m, line, raw);
+		on_failure(table, m, line, raw);
 		break;
 	case LK_DEFERRED: case LK_RETRY_NOT_REACHED:
-		on_deferral(m, line, raw);
+		on_deferral(table, m, line, raw);
 		break;
 	case LK_FROZEN: case LK_SKIPPED_FROZEN:
 		m->frozen = true;
@@ -816,6 +1043,8 @@ struct txn_table *txn_new(const struct txn_options *options, struct record_sink 
 {
 	struct txn_table *table = xcalloc(1, sizeof *table);
 	table->options = *options;
+	if (table->options.max_open == 0)
+		table->options.max_open = TXN_MAX_OPEN_DEFAULT;
 	table->out = out;
 	strbuf_init(&table->scratch);
 	grow(table);

@@ -10,6 +10,13 @@
  * open transactions, not by the input. Messages still open at the end of
  * the input are handed over last, with state TXN_OPEN.
  *
+ * Limits, so that no log, however hostile, can exhaust memory: at most
+ * max_open messages are open at once (beyond that the oldest opened is
+ * handed over early, still TXN_OPEN, with evicted set), and one message
+ * keeps at most TXN_RECIPIENTS_MAX recipients and TXN_LINES_MAX raw lines
+ * (the rest are counted in recipients_left_out and lines_left_out). Each
+ * limit, when first reached, is told once on stderr.
+ *
  * Ownership: a struct message and everything it points to belong to the
  * table; a sink may read them during the call only. Events are borrowed
  * views valid during the call only.
@@ -112,10 +119,19 @@ struct message {
 	/* raw lines, in input order, when the table keeps them */
 	const char **lines;
 	size_t line_count;
+	/* beyond the limits (see the top of this file) */
+	bool evicted;                 /* handed over early: too many open messages */
+	uint64_t recipients_left_out; /* lines for recipients past TXN_RECIPIENTS_MAX */
+	uint64_t lines_left_out;      /* raw lines past TXN_LINES_MAX */
 	/* private to txn.c */
 	bool seen_this_run;  /* a line of it was not replayed */
 	struct arena arena;
 	size_t recipient_capacity, line_capacity;
+	uint64_t *address_hashes;     /* of recipients[i].address, for fast lookups */
+	uint32_t *recipient_index;    /* by address hash, once there are many */
+	size_t index_capacity, index_used;
+	size_t compact_at;            /* arena bytes that trigger a compaction */
+	struct message *older, *newer; /* open order, for eviction */
 };
 
 /* When the message arrived: its <= line, else the second Exim encoded in
@@ -157,6 +173,7 @@ struct txn_summary {
 	uint64_t received, delivered, deferred, failed, discarded, frozen;
 	uint64_t rejected; /* SMTP-time rejections (events) */
 	uint64_t open_at_end;
+	uint64_t evicted;  /* handed over early: more than max_open were open */
 };
 
 /* What a mode does with records. Any callback may be NULL. */
@@ -173,8 +190,18 @@ struct record_sink {
 	void (*unchanged)(void *state, const struct message *message);
 };
 
+/* A busy server's queue holds thousands of messages, a troubled one
+ * (frozen bounces) tens of thousands; each open message costs about 3 KiB,
+ * so the default bounds the table near 800 MB. */
+#define TXN_MAX_OPEN_DEFAULT 250000
+/* Exim's own recipients_max is 50,000 since 4.95 (unlimited before); a
+ * message past these is hostile or broken, and is kept in part. */
+#define TXN_RECIPIENTS_MAX 10000
+#define TXN_LINES_MAX 100000
+
 struct txn_options {
 	bool keep_lines;      /* store raw lines (drill-down) */
+	size_t max_open;      /* open messages kept at once; 0: TXN_MAX_OPEN_DEFAULT */
 };
 
 struct txn_table;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "input.h"
@@ -503,7 +504,85 @@ START_TEST(test_gzip_corrupt)
 }
 END_TEST
 
+START_TEST(test_gzip_ratio_limit)
+{
+	/* small outputs are never a bomb; past the floor, the ratio decides */
+	ck_assert(!input_gzip_ratio_exceeded(1, INPUT_GZIP_RATIO_FLOOR));
+	ck_assert(!input_gzip_ratio_exceeded(1 << 20, 100 * (uint64_t)(1 << 20)));
+	ck_assert(input_gzip_ratio_exceeded(1 << 20, 101 * (uint64_t)(1 << 20)));
+	ck_assert(!input_gzip_ratio_exceeded(UINT64_C(1) << 30, UINT64_C(30) << 30));
+}
+END_TEST
+
 /* ---- several files ---- */
+
+START_TEST(test_fifo_is_read_once)
+{
+	/* a FIFO (or bash's <(...)) cannot be reopened: what the ordering
+	 * peeked at must still be read, once */
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *fifo = path_in(dir, "fifo");
+	char *plain = path_in(dir, "plain");
+	static const char later[] = "2024-01-02 00:00:00 Start queue run: pid=2\n";
+	static const char earlier[] = "2024-01-01 00:00:00 Start queue run: pid=1\n";
+	write_file(plain, later, sizeof later - 1);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	pid_t writer = fork();
+	ck_assert_int_ge(writer, 0);
+	if (writer == 0) { /* a shell, so valgrind does not leak-check a copy of us */
+		execl("/bin/sh", "sh", "-c", "printf '%s' \"$0\" >\"$1\"", earlier, fifo,
+		      (char *)NULL);
+		_exit(127);
+	}
+	const char *paths[] = { plain, fifo };
+	struct read_result r;
+	read_all(paths, 2, &r);
+	int status;
+	ck_assert_int_eq(waitpid(writer, &status, 0), writer);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "2024-01-01 00:00:00 Start queue run: pid=1");
+	assert_line(r, 1, "2024-01-02 00:00:00 Start queue run: pid=2");
+	ck_assert_uint_eq(r.stats.files_read, 2);
+	free_result(&r);
+	remove_tree(dir);
+	free(fifo);
+	free(plain);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_file_replaced_after_ordering_is_the_file_read)
+{
+	/* rotation between input_open (which orders by peeking) and the
+	 * file's turn: the file ordered is the one read */
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *older = path_in(dir, "exim_mainlog.1");
+	char *newer = path_in(dir, "exim_mainlog");
+	char *moved = path_in(dir, "exim_mainlog.moved");
+	static const char old_text[] = "2024-01-01 00:00:00 Start queue run: pid=1\n";
+	static const char new_text[] = "2024-01-02 00:00:00 Start queue run: pid=2\n";
+	static const char replacement[] = "2024-01-03 00:00:00 Start queue run: pid=3\n";
+	write_file(older, old_text, sizeof old_text - 1);
+	write_file(newer, new_text, sizeof new_text - 1);
+	const char *paths[] = { newer, older };
+	struct input *input = input_open(paths, 2);
+	ck_assert_int_eq(rename(newer, moved), 0);
+	write_file(newer, replacement, sizeof replacement - 1);
+	struct read_result r;
+	collect(input, &r);
+	ck_assert_uint_eq(r.count, 2);
+	assert_line(r, 0, "2024-01-01 00:00:00 Start queue run: pid=1");
+	assert_line(r, 1, "2024-01-02 00:00:00 Start queue run: pid=2");
+	free_result(&r);
+	remove_tree(dir);
+	free(older);
+	free(newer);
+	free(moved);
+	free(dir);
+}
+END_TEST
 
 START_TEST(test_rotated_set_read_oldest_first)
 {
@@ -1451,12 +1530,15 @@ Suite *input_suite(void)
 	tcase_add_test(gzip, test_gzip_concatenated_members);
 	tcase_add_test(gzip, test_gzip_truncated);
 	tcase_add_test(gzip, test_gzip_corrupt);
+	tcase_add_test(gzip, test_gzip_ratio_limit);
 	suite_add_tcase(s, gzip);
 
 	TCase *files = tcase_create("several files");
 	tcase_add_test(files, test_rotated_set_read_oldest_first);
 	tcase_add_test(files, test_missing_file_among_good_ones);
 	tcase_add_test(files, test_only_missing_file);
+	tcase_add_test(files, test_fifo_is_read_once);
+	tcase_add_test(files, test_file_replaced_after_ordering_is_the_file_read);
 	suite_add_tcase(s, files);
 
 	TCase *in = tcase_create("stdin");

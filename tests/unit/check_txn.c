@@ -26,6 +26,9 @@ struct seen_message {
 	char bounce_of[MESSAGE_ID_MAX + 1], bounced_by[MESSAGE_ID_MAX + 1];
 	int64_t queue_seconds;
 	size_t line_count;
+	bool evicted;
+	size_t recipient_count, arena_bytes;
+	uint64_t recipients_left_out, lines_left_out;
 	char subject[128];
 	/* "address=status[/deferrals][ code status stage][ error]" per recipient */
 	char recipients[1024];
@@ -62,6 +65,11 @@ static void on_message(void *state, const struct message *m)
 	copy_text(s->bounced_by, sizeof s->bounced_by, m->bounced_by);
 	s->queue_seconds = message_queue_seconds(m);
 	s->line_count = m->line_count;
+	s->evicted = m->evicted;
+	s->recipient_count = m->recipient_count;
+	s->arena_bytes = m->arena.total;
+	s->recipients_left_out = m->recipients_left_out;
+	s->lines_left_out = m->lines_left_out;
 	copy_text(s->subject, sizeof s->subject, m->arrival.subject);
 	struct strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < m->recipient_count; i++) {
@@ -635,6 +643,144 @@ START_TEST(test_replayed_lines_rebuild_but_do_not_count)
 	txn_free(table);
 	lexer_free(lexer);
 }
+/* ---- limits: hostile logs cannot grow the table without bound ---- */
+
+START_TEST(test_max_open_evicts_the_oldest)
+{
+	static const char *const lines[] = {
+		"2024-03-14 10:00:00 1rk000-000001-0b <= a@example.net U=a P=local S=1",
+		"2024-03-14 10:00:01 1rk000-000002-0b <= b@example.net U=a P=local S=1",
+		"2024-03-14 10:00:02 1rk000-000001-0b == x@example.org R=r T=t defer (-44): later",
+		"2024-03-14 10:00:03 1rk000-000003-0b <= c@example.net U=a P=local S=1",
+		"2024-03-14 10:00:04 1rk000-000003-0b Completed",
+		NULL,
+	};
+	struct capture c;
+	struct txn_options options = { .max_open = 2 };
+	run_lines(&c, &options, lines);
+	/* the third open message pushes out the first opened, in its state */
+	ck_assert_uint_eq(c.message_count, 3);
+	ck_assert_str_eq(c.messages[0].id, "1rk000-000001-0b");
+	ck_assert(c.messages[0].evicted);
+	ck_assert_int_eq(c.messages[0].state, TXN_OPEN);
+	ck_assert_str_eq(c.messages[0].recipients, "x@example.org=deferred/1 [later]");
+	ck_assert_str_eq(c.messages[1].id, "1rk000-000003-0b");
+	ck_assert(!c.messages[1].evicted);
+	ck_assert_str_eq(c.messages[2].id, "1rk000-000002-0b");
+	ck_assert(!c.messages[2].evicted);
+	ck_assert_uint_eq(c.summary.evicted, 1);
+	ck_assert_uint_eq(c.summary.open_at_end, 1);
+	ck_assert_uint_eq(c.summary.received, 3);
+}
+END_TEST
+
+/* Feed n generated lines for one ID through lexer and table. */
+static void run_generated(struct capture *c, const struct txn_options *options, size_t n,
+                          void (*line_at)(size_t i, char *buf, size_t size))
+{
+	memset(c, 0, sizeof *c);
+	struct record_sink sink = { c, on_message, NULL, NULL, on_finish, NULL };
+	struct txn_table *table = txn_new(options, &sink);
+	struct lexer *lexer = lexer_new();
+	struct log_line line;
+	char buf[1024];
+	for (size_t i = 0; i < n; i++) {
+		line_at(i, buf, sizeof buf);
+		lexer_parse(lexer, buf, strlen(buf), &line);
+		txn_feed(table, &line, text_make(buf, strlen(buf)));
+	}
+	struct pipeline_summary ps = { NULL, 0 };
+	txn_finish(table, &ps);
+	txn_free(table);
+	lexer_free(lexer);
+}
+
+static void same_recipient_new_reason(size_t i, char *buf, size_t size)
+{
+	if (i == 0) {
+		snprintf(buf, size, "2024-03-14 10:00:00 1rk000-000001-0b <= a@example.net "
+		         "H=mx.example.net [192.0.2.9] P=esmtp S=1 T=\"kept subject\"");
+		return;
+	}
+	if (i == 1) {
+		snprintf(buf, size, "2024-03-14 10:00:00 1rk000-000001-0b => first@example.org "
+		         "R=dnslookup T=remote_smtp H=mx.example.org [192.0.2.1]");
+		return;
+	}
+	snprintf(buf, size, "2024-03-14 10:00:00 1rk000-000001-0b == x@example.org R=dnslookup "
+	         "T=remote_smtp defer (-44) H=mx.example.org [192.0.2.1]: SMTP error from remote "
+	         "mail server after RCPT TO:<x@example.org>: 451 4.7.1 Greylisted, try %zu", i);
+}
+
+START_TEST(test_repeated_deferrals_do_not_grow_a_message)
+{
+	/* each deferral replaces the reason; the superseded copies must go */
+	enum { N = 50000 };
+	struct capture c;
+	struct txn_options options = { 0 };
+	run_generated(&c, &options, N, same_recipient_new_reason);
+	ck_assert_uint_eq(c.message_count, 1);
+	/* what the compactions moved is intact, aliases included */
+	ck_assert_str_eq(c.messages[0].subject, "kept subject");
+	ck_assert_str_eq(c.messages[0].recipients,
+	                 "first@example.org=delivered; x@example.org=deferred/49998 451 4.7.1 "
+	                 "RCPT TO [SMTP error from remote mail server after RCPT TO:<x@example.org>: "
+	                 "451 4.7.1 Greylisted, try 49999]");
+	/* about 300 bytes live, 13 MB if every copy stayed */
+	ck_assert_uint_lt(c.messages[0].arena_bytes, 256 * 1024);
+}
+END_TEST
+
+static void new_recipient_each_line(size_t i, char *buf, size_t size)
+{
+	snprintf(buf, size, "2024-03-14 10:00:00 1rk000-000001-0b == r%zu@example.org R=r T=t "
+	         "defer (-44): x", i % (TXN_RECIPIENTS_MAX + 100));
+}
+
+/* 40 recipients named on the arrival, then each delivered under its
+ * local name (log_as_local), then each again: past 32 the lookup goes
+ * through the index, which must follow the address changes. */
+static void local_names_line(size_t i, char *buf, size_t size)
+{
+	if (i == 0) {
+		int n = snprintf(buf, size, "2024-03-14 10:00:00 1rk000-000001-0b <= a@example.net "
+		                 "U=a P=local S=1 for");
+		for (int k = 0; k < 40; k++)
+			n += snprintf(buf + n, size - (size_t)n, " r%d@example.org", k);
+		return;
+	}
+	size_t k = (i - 1) % 40;
+	snprintf(buf, size, "2024-03-14 10:00:01 1rk000-000001-0b => u%zu <r%zu@example.org> "
+	         "R=local T=local_delivery", k, k);
+}
+
+START_TEST(test_many_recipients_renamed_stay_one_each)
+{
+	struct capture c;
+	struct txn_options options = { 0 };
+	run_generated(&c, &options, 1 + 80, local_names_line);
+	ck_assert_uint_eq(c.message_count, 1);
+	ck_assert_uint_eq(c.messages[0].recipient_count, 40);
+	ck_assert(strncmp(c.messages[0].recipients, "u0=delivered; u1=delivered; ", 28) == 0);
+	ck_assert(strstr(c.messages[0].recipients, "=pending") == NULL);
+}
+END_TEST
+
+START_TEST(test_recipients_and_lines_are_capped)
+{
+	enum { N = TXN_LINES_MAX + TXN_RECIPIENTS_MAX / 2 };
+	struct capture c;
+	struct txn_options options = { .keep_lines = true };
+	run_generated(&c, &options, N, new_recipient_each_line);
+	ck_assert_uint_eq(c.message_count, 1);
+	const struct seen_message *m = &c.messages[0];
+	ck_assert_uint_eq(m->recipient_count, TXN_RECIPIENTS_MAX);
+	ck_assert_uint_gt(m->recipients_left_out, 0);
+	/* lines for recipients already tracked are still taken: r0 had 11 */
+	ck_assert(strncmp(m->recipients, "r0@example.org=deferred/11 [x]; ", 32) == 0);
+	ck_assert_uint_eq(m->line_count, TXN_LINES_MAX);
+	ck_assert_uint_eq(m->lines_left_out, N - TXN_LINES_MAX);
+}
 END_TEST
 
 Suite *txn_suite(void)
@@ -660,6 +806,10 @@ Suite *txn_suite(void)
 	tcase_add_test(tc, test_smtp_error_forms);
 	tcase_add_test(tc, test_many_messages_grow_and_shrink_the_table);
 	tcase_add_test(tc, test_replayed_lines_rebuild_but_do_not_count);
+	tcase_add_test(tc, test_max_open_evicts_the_oldest);
+	tcase_add_test(tc, test_repeated_deferrals_do_not_grow_a_message);
+	tcase_add_test(tc, test_recipients_and_lines_are_capped);
+	tcase_add_test(tc, test_many_recipients_renamed_stay_one_each);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

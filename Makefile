@@ -6,6 +6,7 @@
 #                   the integration test against a real Exim (once)
 #   make check-integration   only the integration test (root; SKIP without
 #                   exim4-daemon-light, swaks or ip netns)
+#   make check-valgrind  the suite once more, every binary under valgrind
 #   make install    PREFIX=/usr/local DESTDIR= : binary, rules data, man pages
 #   make deps       install the Debian build dependencies that are missing
 #   make bench      run the benchmark (bench/run)
@@ -54,8 +55,8 @@ BIN = $(O)/eximexplain
 CHECK_BIN = $(O)/check_eximexplain
 GRAMMAR_DIFF = $(O)/grammar_diff
 
-.PHONY: all check check-plain check-sanitize check-integration test-build run-tests install \
-	uninstall deps bench clean distclean
+.PHONY: all check check-plain check-sanitize check-integration check-valgrind run-valgrind \
+	test-build run-tests install uninstall deps bench clean distclean
 
 all: $(BIN)
 
@@ -106,6 +107,38 @@ check-integration: $(BIN)
 	@EXIMEXPLAIN=$(BIN) tests/integration/run; status=$$?; \
 	if [ $$status -eq 77 ] && [ "$${CI:-}" != true ]; then status=0; fi; \
 	exit $$status
+# The suite with every binary run under valgrind's memcheck, from its own
+# build (build/valgrind: -O1, and PCRE2 without JIT, whose generated code
+# memcheck cannot follow; the sanitizer build covers JIT). A memory error
+# or a definite or indirect leak in any run fails, whatever exit status the
+# test expected: each run's report goes to its own log file, empty when
+# clean, and a non-empty one fails the target. HOSTILE_QUICK shrinks
+# tests/hostile.sh's largest inputs, which test limits, not memory errors;
+# CK_TIMEOUT_MULTIPLIER gives the unit tests the time valgrind needs.
+VALGRIND_CMD = valgrind --quiet --error-exitcode=97 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	--log-file=$(CURDIR)/$(O)/valgrind/log/%p.log
+
+check-valgrind:
+	$(MAKE) O=build/valgrind CFLAGS='-g -O1 -DEXIMEXPLAIN_NO_JIT' run-valgrind
+
+run-valgrind: test-build
+	rm -rf $(O)/valgrind
+	mkdir -p $(O)/valgrind/log
+	for b in $(BIN) $(CHECK_BIN) $(GRAMMAR_DIFF); do \
+		w=$(O)/valgrind/$${b##*/}; \
+		printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(VALGRIND_CMD)' "$(CURDIR)/$$b" >$$w; \
+		chmod +x $$w; \
+	done
+	EXIMEXPLAIN=$(O)/valgrind/eximexplain \
+	CHECK_EXIMEXPLAIN=$(O)/valgrind/check_eximexplain \
+	GRAMMAR_DIFF=$(O)/valgrind/grammar_diff \
+	VALGRIND=1 HOSTILE_QUICK=1 CK_TIMEOUT_MULTIPLIER=20 tests/run-suite
+	@bad=$$(find $(O)/valgrind/log -name '*.log' -size +0c); \
+	if [ -n "$$bad" ]; then \
+		for f in $$bad; do echo "== $$f"; head -n 60 $$f; done; \
+		echo "valgrind: errors or leaks in $$(echo $$bad | wc -w) run(s)"; exit 1; \
+	fi; echo "valgrind: $$(ls $(O)/valgrind/log | wc -l) runs, no errors, no leaks"
 
 bench: $(BIN)
 	bench/run

@@ -835,7 +835,9 @@ static bool compile(struct drilldown *d, char *error, size_t error_size)
 	}
 	/* JIT is an optimisation: without it (no JIT support) the
 	 * interpreter runs the same pattern */
+#ifndef EXIMEXPLAIN_NO_JIT /* make check-valgrind: memcheck cannot follow JIT code */
 	pcre2_jit_compile(d->pattern, PCRE2_JIT_COMPLETE);
+#endif
 	d->match = pcre2_match_data_create(1, NULL);
 	d->context = pcre2_match_context_create(NULL);
 	if (d->match == NULL || d->context == NULL)

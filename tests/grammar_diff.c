@@ -206,7 +206,9 @@ static void add_pattern(struct grammar *g, struct pattern_list *list,
 		              (size_t)offset, (char *)message, source);
 	}
 	/* JIT is an optimisation: where it is missing the interpreter runs. */
+#ifndef EXIMEXPLAIN_NO_JIT /* make check-valgrind: memcheck cannot follow JIT code */
 	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+#endif
 
 	GROW(list->items, list->count, list->capacity);
 	struct pattern *p = &list->items[list->count++];

@@ -24,6 +24,7 @@ struct resume {
 	struct record_sink *inner;
 	int inner_status;         /* of the mode's finish; EXIT_TROUBLE until it ran */
 	bool carry_warned;
+	int64_t newest;           /* of the lines read; 0 until first needed */
 };
 
 static bool paths_distinct(const char *const *paths, size_t count)
@@ -125,7 +126,9 @@ static int64_t newest_time(const struct resume *r)
 
 static void carry_message(struct resume *r, const struct message *m)
 {
-	if (m->last_time && m->last_time < newest_time(r) - RESUME_CARRY_MAX_AGE)
+	if (r->newest == 0) /* the reading is over when open messages come */
+		r->newest = newest_time(r);
+	if (m->last_time && m->last_time < r->newest - RESUME_CARRY_MAX_AGE)
 		return;
 	for (size_t i = 0; i < m->line_count; i++)
 		if (!state_carry_line(r->next, text_of(m->lines[i])) && !r->carry_warned) {

@@ -183,3 +183,5 @@ distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache
 
 -include $(wildcard $(O)/*.d $(O)/tests/*.d)
+include tests/fuzz/fuzz.mk
+include lint.mk

@@ -241,7 +241,7 @@ static size_t scan_tag_value(const char *s, size_t length, const char *eq, int t
 		set_field(out, (enum field_tag)tag, s + v, vend - v);
 		return vend;
 	}
-	vend = end = token_end(s, length, v);
+	vend = token_end(s, length, v);
 	if (stop_at_message && vend > v && s[vend - 1] == ':' &&
 	    (vend == length || s[vend] == ' '))
 		vend--; /* "T=remote_smtp: message" (pre-4.86) */
@@ -379,6 +379,11 @@ bool fields_next_reply_line(struct text reply, size_t *pos, struct text *line)
 {
 	if (*pos > reply.len || (*pos == reply.len && reply.len > 0))
 		return false;
+	if (reply.len == 0) { /* an empty view may have ptr NULL (text.h) */
+		*line = reply;
+		*pos = 1;
+		return true;
+	}
 	const char *start = reply.ptr + *pos;
 	size_t left = reply.len - *pos;
 	/* Exim writes the newline as backslash-n, doubled inside C="..." */

@@ -212,8 +212,8 @@ static size_t strip_syslog(struct lexer *lexer, const char *s, size_t length,
 		struct timestamp ts;
 		if (!timestamp_parse_exim(&lexer->local_time, stamp, 19, &ts))
 			return 0;
-		size_t i = 19;
-		if (i < length && (s[i] == '.' || s[i] == ','))
+		size_t i = 19; /* < length, which is over 20 */
+		if (s[i] == '.' || s[i] == ',')
 			for (i++; i < length && is_digit(s[i]); i++)
 				;
 		int offset = 0;
@@ -313,7 +313,7 @@ static size_t address_end(const char *s, size_t length)
 			/* ":blackhole:" ends in a colon too: only ": " after a word */
 			if (i >= 10 && memcmp(s + i - 10, ":blackhole", 10) == 0)
 				continue;
-			return (i > 0 && s[i - 1] == ' ') ? i - 1 : i;
+			return s[i - 1] == ' ' ? i - 1 : i; /* i > 0: tested above */
 		}
 		if (s[i] != ' ' || i + 1 >= length)
 			continue;

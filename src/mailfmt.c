@@ -346,6 +346,8 @@ bool mailfmt_address_header(struct strbuf *out, const char *name, const char *ad
 	bool more = true;
 	for (bool first = true; more; first = false) {
 		(void)take_address(&s, &address, &more); /* accepted above */
+		/* the list passed mailfmt_address_list_ok, so address is set */
+		/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 		size_t width = 1 + address.len + more;
 		if (!first && column + width > LINE_SOFT_MAX) {
 			strbuf_append_char(out, '\n');

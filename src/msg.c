@@ -11,6 +11,9 @@
 
 static bool input_error_seen;
 
+/* The attribute lets compilers check the callers' formats (clang's
+ * -Wformat-nonliteral in -Wformat=2 insists on it). */
+__attribute__((format(printf, 1, 0)))
 static void vmsg(const char *format, va_list ap)
 {
 	fputs("eximexplain: ", stderr);

@@ -511,7 +511,9 @@ static void keep_pending(struct report *r, const struct message *m)
 	                                                       : PENDING_RECIPIENTS_MAX;
 	p->recipient_count = n;
 	p->recipients_left_out = m->recipient_count - n;
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: n may be 0 */
 	p->recipients = xcalloc(n ? n : 1, sizeof *p->recipients);
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive, as above */
 	for (size_t i = 0; i < n; i++) {
 		const struct recipient *rcpt = &m->recipients[i];
 		struct pending_recipient *pr = &p->recipients[i];
@@ -804,6 +806,7 @@ static void top_list(struct strbuf *sb, struct topk *top)
 	}
 	topk_sort(top);
 	size_t shown = top->used < TOP_SHOWN ? top->used : TOP_SHOWN;
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: shown > 0 here */
 	for (size_t i = 0; i < shown; i++) {
 		const struct topk_slot *slot = &top->slots[i];
 		if (i)
@@ -812,6 +815,7 @@ static void top_list(struct strbuf *sb, struct topk *top)
 		strbuf_printf(sb, " %s%llu", slot->error ? "~" : "",
 		              (unsigned long long)slot->count);
 	}
+	/* cppcheck-suppress knownConditionTrueFalse ; false positive: used > TOP_SHOWN happens */
 	if (top->used > shown)
 		strbuf_printf(sb, ", +%s%zu more", top->evicted ? "at least " : "",
 		              top->used - shown);

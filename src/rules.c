@@ -461,6 +461,7 @@ static bool take_word(struct loader *ld, enum key key, struct text w)
 	}
 	case KEY_STATUS: {
 		struct status_pattern p;
+		/* cppcheck-suppress uninitvar ; false positive: parse_status fills p.part */
 		at = parse_status(w, p.part) && p.part[0] >= 2 && p.part[0] <= 5 ? 0 : -1;
 		if (at == 0) {
 			r->statuses = xreallocarray(r->statuses, r->status_count + 1,
@@ -756,7 +757,8 @@ size_t rules_load(struct rule_set *set, const char *path, enum rule_origin origi
 		names[count++] = xstrdup(e->d_name);
 	}
 	closedir(dir);
-	qsort(names, count, sizeof *names, by_name);
+	if (count > 1) /* names is NULL in a directory without rule files */
+		qsort(names, count, sizeof *names, by_name);
 	size_t errors = 0;
 	struct strbuf file = STRBUF_INIT;
 	for (size_t i = 0; i < count; i++) {

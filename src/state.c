@@ -120,6 +120,8 @@ bool state_set_file(struct state *state, const struct state_file *file)
 		                    sizeof *state->files);
 		state->file_count++;
 	} else {
+		/* i < file_count here, so files is allocated */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 		free(state->files[i].path);
 	}
 	state->files[i] = *file;

@@ -221,7 +221,9 @@ static int by_count_desc(const void *a, const void *b)
 
 static void set_rule_counts(struct summary *s, json_t *obj)
 {
-	qsort(s->rules, s->rule_count, sizeof *s->rules, by_count_desc);
+	/* s->rules is NULL while empty, and qsort's array must not be NULL */
+	if (s->rule_count > 1)
+		qsort(s->rules, s->rule_count, sizeof *s->rules, by_count_desc);
 	json_t *reasons = jsonout_object(), *rules = jsonout_object(), *owners = jsonout_object();
 	for (size_t i = 0; i < s->rule_count; i++) {
 		const struct rule_count *rc = &s->rules[i];
@@ -262,7 +264,8 @@ static json_t *timeline_array(struct summary *s)
 	for (size_t i = 0; i < s->hour_capacity; i++)
 		if (s->hours[i].start)
 			s->hours[n++] = s->hours[i]; /* compact: the table is done */
-	qsort(s->hours, n, sizeof *s->hours, by_hour);
+	if (n > 1) /* s->hours is NULL when no line had a time */
+		qsort(s->hours, n, sizeof *s->hours, by_hour);
 	json_t *array = jsonout_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *entry = jsonout_object();

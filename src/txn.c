@@ -646,6 +646,7 @@ static void on_arrival(struct txn_table *table, struct message *m, const struct 
 	while (list.len) {
 		const char *space = memchr(list.ptr, ' ', list.len);
 		size_t n = space ? (size_t)(space - list.ptr) : list.len;
+		/* cppcheck-suppress knownConditionTrueFalse ; false positive: n is 0 at a space */
 		if (n && !text_equals(text_make(list.ptr, n), "<trunc>"))
 			recipient_for(table, m, text_make(list.ptr, n));
 		list = text_skip(list, n + (space != NULL));

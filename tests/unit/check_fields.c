@@ -165,6 +165,14 @@ START_TEST(test_reply_lines_plain_newline)
 	ck_assert(fields_next_reply_line(reply, &pos, &line));
 	assert_text(line, "250 OK");
 	ck_assert(!fields_next_reply_line(reply, &pos, &line));
+
+	/* an empty view, even with ptr NULL (text.h allows it): one empty
+	 * line, without arithmetic on the NULL (found by fuzz_lexer) */
+	reply = text_make(NULL, 0);
+	pos = 0;
+	ck_assert(fields_next_reply_line(reply, &pos, &line));
+	ck_assert_uint_eq(line.len, 0);
+	ck_assert(!fields_next_reply_line(reply, &pos, &line));
 }
 END_TEST
 

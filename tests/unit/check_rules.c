@@ -289,6 +289,23 @@ END_TEST
 
 /* ---- load errors ---- */
 
+/* A directory without rule files loads nothing, without error (it once
+ * sorted a NULL list of names, undefined behaviour UBSan reports). */
+START_TEST(test_empty_directory_loads_nothing)
+{
+	char *dir = make_temp_dir();
+	struct rule_set *set = rules_new();
+	ck_assert_uint_eq(rules_load(set, dir, RULES_USER), 0);
+	ck_assert_uint_eq(rules_count(set), 0);
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	ck_assert_str_eq(rule_id(rules_match(set, &facts)), "builtin.unexplained");
+	rules_free(set);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
+
 /* Run rules_load with stderr captured; returns what it wrote. */
 static char *load_capturing(struct fixture *f, const char *text, size_t *errors)
 {
@@ -457,6 +474,7 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_user_rules_replace_and_come_first);
 	tcase_add_test(tc, test_last_resort_when_nothing_matches);
 	tcase_add_test(tc, test_load_errors_name_file_and_line);
+	tcase_add_test(tc, test_empty_directory_loads_nothing);
 	tcase_add_test(tc, test_catastrophic_pattern_is_stopped);
 	tcase_add_test(tc, test_render_fields_fallbacks_generic);
 	tcase_add_test(tc, test_text_facts);

@@ -102,7 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct fan_out fan = { { report_sink(report), summary_sink(summary), export_sink(export),
 		                 drilldown_sink(drilldown) } };
-	struct record_sink records = { &fan, fan_message, fan_event, fan_loose_line, fan_finish };
+	struct record_sink records = { &fan, fan_message, fan_event, fan_loose_line, fan_finish,
+		                       NULL };
 	struct txn_options txn_options = { .keep_lines = true };
 	struct txn_table *table = txn_new(&txn_options, &records);
 	drilldown_watch_table(drilldown, table);
@@ -112,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input_stats stats = { 0 };
 	uint64_t unknown = 0;
 	size_t start = 0;
+	bool replaying = false; /* a line "#replay" toggles --state's replayed flag */
 	for (size_t i = 0; i <= size; i++) {
 		if (i < size && data[i] != '\n')
 			continue;
@@ -126,7 +128,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("out of memory");
 		if (length)
 			memcpy(copy, data + start, length);
-		struct input_line raw = { text_make(copy, length), "fuzz", ++stats.lines, false };
+		if (length == 7 && memcmp(copy, "#replay", 7) == 0) {
+			replaying = !replaying;
+			free(copy);
+			start = i + 1;
+			continue;
+		}
+		struct input_line raw = { .text = text_make(copy, length), .file = "fuzz",
+			                  .line_number = ++stats.lines, .replayed = replaying };
 		stats.bytes += length + 1;
 		struct log_line line;
 		lexer_parse(lexer, copy, length, &line);

@@ -1,12 +1,14 @@
 # eximexplain top-level Makefile.
 #
 #   make            build src/eximexplain (runs ./configure first if needed)
-#   make check      unit, golden and corpus tests; then the same suite built
-#                   with AddressSanitizer + UndefinedBehaviorSanitizer; then
-#                   the integration test against a real Exim (once)
-#   make check-integration   only the integration test (root; SKIP without
-#                   exim4-daemon-light, swaks or ip netns)
-#   make check-valgrind  the suite once more, every binary under valgrind
+#   make check      everything, each part also a target of its own:
+#     check-plain        unit, golden, corpus and hostile-input tests
+#     check-sanitize     the same suite built with ASan + UBSan
+#     check-integration  a real Exim on loopback (root; SKIP without
+#                        exim4-daemon-light, swaks or ip netns)
+#     check-valgrind     the suite once more, every binary under valgrind
+#     lint               cppcheck and clang-tidy on src/ (lint.mk)
+#   make fuzz       the libFuzzer harnesses, FUZZ_SECONDS each (tests/fuzz/fuzz.mk)
 #   make install    PREFIX=/usr/local DESTDIR= : binary, rules data, man pages
 #   make deps       install the Debian build dependencies that are missing
 #   make bench      run the benchmark (bench/run)
@@ -20,10 +22,11 @@
 # check them for warnings. exim4-daemon-light, swaks and iproute2 are the
 # integration test's (tests/integration/run): a private Exim it drives
 # inside a network namespace. The package's own exim4 service is left
-# alone; the test never uses it.
+# alone; the test never uses it. valgrind, cppcheck and clang-tidy are
+# check-valgrind's and lint's.
 DEB_BUILD_DEPS = gcc libc6-dev make autoconf pkg-config libpcre2-dev libjansson-dev \
 	zlib1g-dev check gzip exim4-base python3 python3-jsonschema groff-base \
-	exim4-daemon-light swaks iproute2
+	exim4-daemon-light swaks iproute2 valgrind cppcheck clang-tidy
 
 NO_CONFIG_GOALS = deps clean distclean
 ifneq ($(filter-out $(NO_CONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -88,7 +91,7 @@ run-tests: test-build
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	tests/run-suite
 
-check: check-plain check-sanitize check-integration
+check: check-plain check-sanitize check-integration check-valgrind lint
 
 check-plain:
 	$(MAKE) run-tests

@@ -926,7 +926,9 @@ static void move_recipient(struct arena *to, struct recipient *r)
 }
 
 /* Copy what the message still points to into a fresh arena and drop the
- * old one with the superseded copies in it. */
+ * old one with the superseded copies in it. Every string pointer of a
+ * message and its recipients must be moved here (txn.h says so where they
+ * are declared): one left behind dangles. */
 static void compact(struct message *m)
 {
 	struct arena to;
@@ -941,6 +943,10 @@ static void compact(struct message *m)
 		move_recipient(&to, &m->recipients[i]);
 	for (size_t i = 0; i < m->line_count; i++)
 		m->lines[i] = moved(&to, m->lines[i]);
+	if (m->attempt_host) { /* NULL when no per-host line came just before */
+		m->attempt_host = moved(&to, m->attempt_host);
+		m->attempt_ip = moved(&to, m->attempt_ip);
+	}
 	arena_release(&m->arena);
 	m->arena = to;
 	m->compact_at = m->arena.total * 2 > COMPACT_MIN ? m->arena.total * 2 : COMPACT_MIN;

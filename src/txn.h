@@ -123,6 +123,8 @@ struct message {
 	bool evicted;                 /* handed over early: too many open messages */
 	uint64_t recipients_left_out; /* lines for recipients past TXN_RECIPIENTS_MAX */
 	uint64_t lines_left_out;      /* raw lines past TXN_LINES_MAX */
+	/* Every string above and in the recipients lives in the arena below;
+	 * compact() in txn.c moves each one, so a new one must be added there. */
 	/* private to txn.c */
 	bool seen_this_run;  /* a line of it was not replayed */
 	struct arena arena;

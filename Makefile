@@ -128,8 +128,9 @@ check-valgrind:
 run-valgrind: test-build
 	rm -rf $(O)/valgrind
 	mkdir -p $(O)/valgrind/log
-	for b in $(BIN) $(CHECK_BIN) $(GRAMMAR_DIFF); do \
-		w=$(O)/valgrind/$${b##*/}; \
+	mkdir -p $(O)/valgrind/tests/fuzz
+	for b in $(BIN) $(CHECK_BIN) $(GRAMMAR_DIFF) $(FUZZ_REPLAYS); do \
+		w=$(O)/valgrind/$${b#$(O)/}; \
 		printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(VALGRIND_CMD)' "$(CURDIR)/$$b" >$$w; \
 		chmod +x $$w; \
 	done

@@ -29,6 +29,6 @@ for dir in tests/fuzz/regressions/*/; do
 		replayed=$((replayed + 1))
 	done
 done
+[ "$failures" -eq 0 ] || exit 1
 [ "$replayed" -gt 0 ] || { echo "SKIP: no regression inputs kept"; exit 77; }
 echo "$replayed inputs replayed"
-[ "$failures" -eq 0 ]

@@ -13,6 +13,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+struct explainer;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,5 +30,12 @@ const char *fuzz_temp_file(const uint8_t *data, size_t size);
 /* The shipped rules directory: $EXIMEXPLAIN_FUZZ_RULES, else data/rules
  * (the harnesses run from the top of the source tree). */
 const char *fuzz_rules_dir(void);
+
+/* /dev/null opened for writing, where the harnesses' output goes. */
+FILE *fuzz_null_out(void);
+
+/* The shipped rules alone (no site rules), as the tool loads them; fails
+ * when they do not load cleanly. */
+struct explainer *fuzz_shipped_explainer(void);
 
 #endif

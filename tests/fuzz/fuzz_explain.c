@@ -20,15 +20,8 @@ static FILE *null_out;
 
 static void setup(void)
 {
-	null_out = fopen("/dev/null", "w");
-	if (null_out == NULL)
-		fuzz_fail("cannot open /dev/null");
-	struct explain_options options = { .shipped_dir = fuzz_rules_dir(),
-		                           .system_dir = "/nonexistent" };
-	size_t errors;
-	explainer = explain_new(&options, &errors);
-	if (errors)
-		fuzz_fail("the shipped rules do not load");
+	null_out = fuzz_null_out();
+	explainer = fuzz_shipped_explainer();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

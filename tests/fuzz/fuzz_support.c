@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "explain.h"
+
 static char *temp_path;
 
 void fuzz_fail(const char *what)
@@ -57,4 +59,23 @@ const char *fuzz_rules_dir(void)
 {
 	const char *dir = getenv("EXIMEXPLAIN_FUZZ_RULES");
 	return dir && *dir ? dir : "data/rules";
+}
+
+FILE *fuzz_null_out(void)
+{
+	FILE *out = fopen("/dev/null", "w");
+	if (out == NULL)
+		fuzz_fail("cannot open /dev/null");
+	return out;
+}
+
+struct explainer *fuzz_shipped_explainer(void)
+{
+	struct explain_options options = { .shipped_dir = fuzz_rules_dir(),
+		                           .system_dir = "/nonexistent" };
+	size_t errors;
+	struct explainer *explainer = explain_new(&options, &errors);
+	if (errors)
+		fuzz_fail("the shipped rules do not load");
+	return explainer;
 }

@@ -62,25 +62,6 @@ static void logdir_free(struct logdir *d)
 	free(d->errors);
 }
 
-/* Send stderr to a file until restore_stderr(); returns the saved fd. */
-static int capture_stderr(const char *path)
-{
-	fflush(stderr);
-	int saved = dup(STDERR_FILENO);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_msg(saved >= 0 && fd >= 0, "capture stderr: %s", strerror(errno));
-	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
-	close(fd);
-	return saved;
-}
-
-static void restore_stderr(int saved)
-{
-	fflush(stderr);
-	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
-	close(saved);
-}
-
 static char *slurp(const char *path, size_t *length)
 {
 	size_t ignored;

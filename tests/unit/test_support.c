@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,4 +158,22 @@ char *read_file(const char *path, size_t *length)
 	strbuf_append_char(&sb, '\0');
 	*length = sb.len - 1;
 	return sb.data;
+}
+
+int capture_stderr(const char *path)
+{
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_msg(saved >= 0 && fd >= 0, "capture stderr: %s", strerror(errno));
+	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+	close(fd);
+	return saved;
+}
+
+void restore_stderr(int saved)
+{
+	fflush(stderr);
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
 }

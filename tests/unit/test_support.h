@@ -83,4 +83,8 @@ void write_gzip(const char *path, const char *text, bool append);
 /* Remove every file in dir, then dir (one level, as the tests make). */
 void remove_tree(const char *dir);
 
+/* Send stderr to path until restore_stderr(); returns the saved fd. */
+int capture_stderr(const char *path);
+void restore_stderr(int saved);
+
 #endif

@@ -73,6 +73,7 @@ struct drilldown {
 	uint16_t awaited[HOLD_BUCKETS];
 	struct strbuf block;
 	uint64_t printed_messages, printed_lines, match_errors;
+	bool nul_may_matter; /* see may_select */
 };
 
 /* ---- small helpers ---- */
@@ -215,6 +216,31 @@ static bool matches_at(struct drilldown *d, const char *s, size_t length, size_t
 static bool line_matches(struct drilldown *d, const char *s, size_t length)
 {
 	return matches_at(d, s, length, 0);
+}
+
+/* The prefilter's test. A message's kept lines are matched as far as a
+ * NUL (message_matches), a loose line whole (on_loose_line), so either
+ * matching selects; and a match error (the pattern's limits) too, so
+ * that the second pass meets it and counts it as one pass would. */
+static bool may_select(void *state, const char *s, size_t length)
+{
+	struct drilldown *d = state;
+	int rc = pcre2_match(d->pattern, (PCRE2_SPTR)s, length, 0, 0, d->match, d->context);
+	if (rc != PCRE2_ERROR_NOMATCH)
+		return true;
+	if (!d->nul_may_matter)
+		return false;
+	const char *nul = memchr(s, '\0', length);
+	return nul && pcre2_match(d->pattern, (PCRE2_SPTR)s, (size_t)(nul - s), 0, 0, d->match,
+	                          d->context) != PCRE2_ERROR_NOMATCH;
+}
+
+bool drilldown_line_test(struct drilldown *d, struct line_test *out)
+{
+	if (d->options.id_count > 0 || d->options.invert || d->options.related)
+		return false;
+	*out = (struct line_test){ may_select, d };
+	return true;
 }
 
 static bool message_matches(struct drilldown *d, const struct message *m)
@@ -827,6 +853,11 @@ static bool compile(struct drilldown *d, char *error, size_t error_size)
 	PCRE2_SIZE offset;
 	d->pattern = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &code,
 	                           &offset, NULL);
+	/* A match in a line cut at a NUL is a match in the whole line too,
+	 * unless the pattern can look at where the cut is ($, \z, \b, a
+	 * lookahead) or refuse to backtrack past it (atomic groups, verbs,
+	 * possessive quantifiers): only then does may_select look for one. */
+	d->nul_may_matter = !d->options.literal && strpbrk(pattern, "$\\(+") != NULL;
 	if (d->pattern == NULL) {
 		PCRE2_UCHAR reason[256];
 		if (pcre2_get_error_message(code, reason, sizeof reason) < 0)

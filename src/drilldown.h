@@ -42,6 +42,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "prefilter.h"
 #include "txn.h"
 
 struct explainer;
@@ -80,5 +81,11 @@ struct record_sink drilldown_sink(struct drilldown *drilldown);
  * a bounce that completes before its parent is still shown with it. Call
  * after txn_new with the table that feeds this sink. */
 void drilldown_watch_table(struct drilldown *drilldown, const struct txn_table *table);
+
+/* For grep's two passes (prefilter.h): true and a test that holds for
+ * every line this drill-down could select a message or print a loose line
+ * by, when it selects by nothing else; false for show, -v and -M, which
+ * select by IDs, by lines that do not match, or by relatives. */
+bool drilldown_line_test(struct drilldown *drilldown, struct line_test *out);
 
 #endif

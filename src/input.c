@@ -67,6 +67,7 @@ struct reader {
 	size_t start, end;  /* unread window of buf */
 	uint64_t base;      /* stream offset of buf[0] (decompressed for gzip) */
 	uint64_t raw_bytes; /* gzip: compressed bytes read so far */
+	uint64_t limit;     /* stream offset where reading stops (a reread) */
 	uint64_t line_number;
 };
 
@@ -79,7 +80,9 @@ struct source {
 	uint64_t start_offset;
 	struct input_position position;
 	struct reader *kept; /* stdin, a pipe or a FIFO, peeked: read on from here */
-	int fd;            /* a regular file, peeked: its descriptor, or -1 */
+	int fd;            /* a regular file, peeked or kept for a reread: its
+	                      descriptor, or -1 */
+	uint64_t end_offset; /* a reread stops here: where the first read ended */
 	uint64_t device, inode; /* of the file peeked at */
 };
 
@@ -92,6 +95,9 @@ struct input {
 	bool reader_open;       /* must not be copied: it points back at itself) */
 	bool changed;
 	bool planned;           /* input_open_at: start offsets, tails held */
+	bool keep_fds;          /* input_keep_for_rereading: finished files keep
+	                           their descriptor */
+	bool rereading;         /* input_reread: the second pass */
 	struct source *current_source;
 	char *buf;              /* shared by every reader, one at a time */
 	unsigned char *raw;
@@ -152,6 +158,13 @@ static void read_error(struct reader *r)
 
 static void fill_plain(struct reader *r, size_t room)
 {
+	uint64_t offset = r->base + r->end;
+	if (offset >= r->limit) {
+		r->eof = true;
+		return;
+	}
+	if (room > r->limit - offset)
+		room = (size_t)(r->limit - offset);
 	ssize_t n = read_some(r->fd, r->buf + r->end, room);
 	if (n < 0)
 		read_error(r);
@@ -259,11 +272,13 @@ static void reader_fill(struct reader *r)
 }
 
 /* fd: a descriptor kept from the peek (rewound here), or -1 to open path.
- * peek: only to order the files; a regular file is read again later. */
+ * peek: only to order the files; a regular file is read again later.
+ * limit: stop at this stream offset (a reread), else UINT64_MAX. */
 static bool reader_open(struct reader *r, const char *path, int fd, bool peek, char *buf,
-                        unsigned char *raw)
+                        unsigned char *raw, uint64_t limit)
 {
 	memset(r, 0, sizeof *r);
+	r->limit = UINT64_MAX;
 	r->name = path;
 	r->buf = buf;
 	r->raw = raw;
@@ -316,6 +331,9 @@ static bool reader_open(struct reader *r, const char *path, int fd, bool peek, c
 		r->eof = false;
 		fill_gzip(r, READ_CHUNK + INPUT_LINE_MAX);
 	}
+	r->limit = limit; /* set only now: the gzip magic is read whatever it is */
+	if (!r->gzip && r->end > limit)
+		r->end = (size_t)limit;
 	return true;
 }
 
@@ -323,6 +341,8 @@ static bool reader_open(struct reader *r, const char *path, int fd, bool peek, c
 static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t *truncated)
 {
 	for (;;) {
+		if (r->base + r->start >= r->limit)
+			return false; /* a gzip file reread: plain ones stop filling there */
 		char *from = r->buf + r->start;
 		size_t avail = r->end - r->start;
 		char *newline = avail ? memchr(from, '\n', avail) : NULL;
@@ -364,7 +384,7 @@ static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t 
 			 * be being written. Either is dropped but not consumed: the
 			 * offset stays at its start. */
 			if (r->damaged || r->hold_tail) {
-				if (r->damaged)
+				if (r->damaged && !r->quiet)
 					msg_warn("%s: incomplete last line before the damage dropped",
 					         display_name(r->name));
 				r->end = r->start;
@@ -500,7 +520,7 @@ struct input *input_open(const char *const *paths, size_t n)
 		src->given = i;
 		src->fd = -1;
 		input->count++;
-		if (!reader_open(peek, src->path, -1, true, peek_buf, peek_raw)) {
+		if (!reader_open(peek, src->path, -1, true, peek_buf, peek_raw, UINT64_MAX)) {
 			src->failed = true;
 			if (!is_stdin)
 				input->stats.files_failed++;
@@ -586,13 +606,16 @@ static bool open_next_source(struct input *input)
 		src->fd = -1; /* the reader owns it now */
 		if (src->kept) {
 			input->current = src->kept;
-		} else if (reader_open(&input->reader, src->path, fd, false, input->buf, input->raw)) {
+		} else if (reader_open(&input->reader, src->path, fd, false, input->buf, input->raw,
+		                       input->rereading ? src->end_offset : UINT64_MAX)) {
 			input->current = &input->reader;
 		} else {
 			input->stats.files_failed++;
+			src->failed = true;
 			continue;
 		}
 		struct reader *r = input->current;
+		r->quiet |= input->rereading;
 		if (!input->planned && !src->kept && fd < 0 &&
 		    (r->device != src->device || r->inode != src->inode))
 			msg_warn("%s: replaced since it was ordered (rotated?); reading the new file",
@@ -629,9 +652,47 @@ bool input_next_line(struct input *input, struct input_line *out)
 		if (input->current->damaged)
 			input->stats.files_damaged++;
 		input->current_source->position.offset = reader_offset(input->current);
+		if (input->keep_fds) {
+			input->current_source->fd = input->current->fd;
+			input->current->fd = -1; /* not closed: read again */
+		}
 		reader_close(input->current);
 		input->reader_open = false;
 	}
+}
+
+bool input_keep_for_rereading(struct input *input)
+{
+	if (input->planned)
+		return false;
+	for (size_t i = 0; i < input->count; i++)
+		if (input->sources[i].kept)
+			return false; /* stdin, a pipe or a FIFO */
+	input->keep_fds = true;
+	return true;
+}
+
+void input_reread(struct input *input)
+{
+	if (input->reader_open) { /* not read to its end after all: from here on */
+		input->current_source->position.offset = reader_offset(input->current);
+		input->current_source->fd = input->current->fd;
+		input->current->fd = -1;
+		reader_close(input->current);
+		input->reader_open = false;
+	}
+	for (size_t i = 0; i < input->count; i++) {
+		struct source *src = &input->sources[i];
+		src->end_offset = src->position.offset;
+		if (src->fd < 0)
+			src->failed = true; /* not read the first time either */
+	}
+	unsigned failed = input->stats.files_failed;
+	memset(&input->stats, 0, sizeof input->stats);
+	input->stats.files_failed = failed;
+	input->next = 0;
+	input->rereading = true;
+	input->keep_fds = false;
 }
 
 bool input_file_changed(struct input *input)

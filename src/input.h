@@ -102,6 +102,19 @@ struct input *input_open_at(const struct input_start *starts, size_t n);
 
 void input_free(struct input *input);
 
+/* A second pass over the same input (grep reads twice, prefilter.h):
+ * input_keep_for_rereading, called after input_open and before the first
+ * line, is true when every file can be read again (regular files, whatever
+ * their content; not stdin, pipes or FIFOs, nor a planned read) and keeps
+ * their descriptors for it. Then, once input_next_line has returned false,
+ * input_reread starts over: the very files read (even if renamed or
+ * replaced since), in the same order, from their start to where the first
+ * read of each ended, so lines appended meanwhile are not read and both
+ * passes see the same lines. Errors and damage told the first time are not
+ * told again; the stats count the second pass. */
+bool input_keep_for_rereading(struct input *input);
+void input_reread(struct input *input);
+
 /* Next line; false at the end of the last file. */
 bool input_next_line(struct input *input, struct input_line *out);
 

@@ -85,12 +85,30 @@ static inline bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* Message IDs are checked on every line: a table, not three ranges. */
+static const bool alnum_table[256] = {
+#define DIGITS_ ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, \
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1
+#define UPPER_ ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, \
+	['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, \
+	['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, \
+	['X'] = 1, ['Y'] = 1, ['Z'] = 1
+#define LOWER_ ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, \
+	['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, \
+	['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, \
+	['x'] = 1, ['y'] = 1, ['z'] = 1
+	DIGITS_, UPPER_, LOWER_
+#undef DIGITS_
+#undef UPPER_
+#undef LOWER_
+};
+
 static bool all_alnum(const char *s, size_t n)
 {
+	unsigned bad = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!is_alnum(s[i]))
-			return false;
-	return true;
+		bad |= !alnum_table[(unsigned char)s[i]];
+	return bad == 0;
 }
 
 /* Length of a message ID at s (23 tried first, then 16), else 0. */
@@ -466,6 +484,42 @@ static size_t lex_pid(const char *s, size_t length, long *pid)
 	return i + 2;
 }
 
+static void set_syslog_year(struct lexer *lexer, const char *exim_stamp)
+{
+	const char *s = exim_stamp;
+	lexer->syslog_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	                     (s[3] - '0');
+}
+
+/* Only the branch of lexer_parse for an Exim timestamp at the very start:
+ * its s[3] is a digit and s[10] a space, which no syslog or journald
+ * wrapper that strip_syslog knows has, and no byte-order mark comes first. */
+enum lexer_head lexer_peek_head(struct lexer *lexer, const char *line, size_t length,
+                                struct text *id, int64_t *epoch)
+{
+	if (length < 20 || !is_digit(line[0]) || !is_digit(line[3]) || line[4] != '-' ||
+	    line[10] != ' ')
+		return LEXER_HEAD_UNSURE;
+	struct timestamp ts;
+	if (!timestamp_parse_exim(&lexer->local_time, line, length, &ts))
+		return LEXER_HEAD_UNSURE;
+	if (ts.length < length)
+		ts.length++;
+	const char *s = line + ts.length;
+	size_t n = length - ts.length;
+	long pid;
+	s += lex_pid(s, n, &pid);
+	n = length - (size_t)(s - line);
+	size_t id_length = message_id_length(s, n);
+	set_syslog_year(lexer, line);
+	*id = text_make(id_length ? s : NULL, id_length);
+	*epoch = ts.epoch;
+	lexer->entry_kind = LK_UNKNOWN;
+	lexer->entry_id_length = id_length;
+	memcpy(lexer->entry_id, s, id_length);
+	return id_length ? LEXER_HEAD_MESSAGE : LEXER_HEAD_ENTRY;
+}
+
 void lexer_parse(struct lexer *lexer, const char *line, size_t length,
                  struct log_line *out)
 {
@@ -515,8 +569,7 @@ void lexer_parse(struct lexer *lexer, const char *line, size_t length,
 		if (ts.length < n)
 			ts.length++;
 		/* year-less syslog stamps later in this input take this year */
-		lexer->syslog_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 +
-		                     (s[2] - '0') * 10 + (s[3] - '0');
+		set_syslog_year(lexer, s);
 	} else if (is_journal_banner(s, n)) {
 		out->kind = LK_BLANK; /* "-- Boot 1a2b... --": not part of any entry */
 		return;

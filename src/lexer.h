@@ -83,6 +83,22 @@ void lexer_free(struct lexer *lexer);
 void lexer_parse(struct lexer *lexer, const char *line, size_t length,
                  struct log_line *out);
 
+/* The entry head alone, cheaply, for a caller that will skip most lines
+ * (grep's two passes, prefilter.h). */
+enum lexer_head {
+	LEXER_HEAD_UNSURE,  /* lexer_parse must decide; nothing was changed */
+	LEXER_HEAD_MESSAGE, /* an Exim timestamp and a message ID */
+	LEXER_HEAD_ENTRY    /* an Exim timestamp and no message ID */
+};
+/* For a line that starts with an Exim timestamp (no syslog wrapper), what
+ * lexer_parse would find: *epoch, and for a message its ID (*id, a view
+ * into line, else empty). The line becomes the entry later continuation
+ * lines belong to, as with lexer_parse, but its kind is not worked out
+ * (LK_UNKNOWN): a line that is delivered anywhere must go through
+ * lexer_parse. */
+enum lexer_head lexer_peek_head(struct lexer *lexer, const char *line, size_t length,
+                                struct text *id, int64_t *epoch);
+
 /* Forget the entry before: call between input files. */
 void lexer_reset(struct lexer *lexer);
 

@@ -562,7 +562,11 @@ static int run_drilldown(struct command_line *cl)
 		return usage_error("bad pattern", error);
 	}
 	struct record_sink records = drilldown_sink(drilldown);
+	struct line_test test;
+	if (drilldown_line_test(drilldown, &test))
+		cl->pipeline.prefilter = &test;
 	int status = run_records(cl, &records, drilldown);
+	cl->pipeline.prefilter = NULL;
 	drilldown_free(drilldown);
 	explain_free(explainer);
 	return status;

@@ -43,10 +43,9 @@ struct loop {
 	bool taken; /* the entry a continuation line belongs to was */
 };
 
-/* One physical line through the lexer, the window and into the sink. */
-static void take_line(struct loop *loop, const struct input_line *raw, struct log_line *line)
+/* One lexed line through the window and into the sink. */
+static void deliver_line(struct loop *loop, const struct input_line *raw, struct log_line *line)
 {
-	lexer_parse(loop->lexer, raw->text.ptr, raw->text.len, line);
 	if (line->kind != LK_CONTINUATION && line->kind != LK_BLANK)
 		loop->taken = in_window(loop->options, line->epoch);
 	if (!loop->taken)
@@ -59,6 +58,49 @@ static void take_line(struct loop *loop, const struct input_line *raw, struct lo
 		}
 	}
 	loop->sink->line(loop->sink->state, line, raw);
+}
+
+/* One physical line through the lexer, the window and into the sink. */
+static void take_line(struct loop *loop, const struct input_line *raw, struct log_line *line)
+{
+	lexer_parse(loop->lexer, raw->text.ptr, raw->text.len, line);
+	deliver_line(loop, raw, line);
+}
+
+/* The second pass of two: only the lines the prefilter lets through. */
+static void gate_line(struct loop *loop, struct prefilter *gate, const struct input_line *raw,
+                      struct log_line *line)
+{
+	struct prefilter_verdict v = prefilter_gate(gate, loop->lexer, raw->text, line);
+	if (!v.take) {
+		if (v.head) /* its continuation lines share its window */
+			loop->taken = in_window(loop->options, v.epoch);
+		return;
+	}
+	if (v.parsed)
+		deliver_line(loop, raw, line);
+	else
+		take_line(loop, raw, line);
+}
+
+/* grep: a first pass over the input to narrow the second (prefilter.h);
+ * NULL when every line must be read as usual. */
+static struct prefilter *first_pass(const struct pipeline_options *options,
+                                    struct input *input, struct lexer *lexer)
+{
+	if (options->prefilter == NULL || options->resume || options->unparsed_path ||
+	    !input_keep_for_rereading(input))
+		return NULL;
+	struct prefilter_options prefilter_options = { *options->prefilter, options->since,
+		                                       options->until };
+	struct prefilter *gate = prefilter_new(&prefilter_options);
+	bool narrowed = prefilter_scan(gate, input, lexer);
+	input_reread(input);
+	lexer_reset(lexer);
+	if (narrowed)
+		return gate;
+	prefilter_free(gate);
+	return NULL;
 }
 
 /* The lines an earlier run carried over go first, as a file of their own. */
@@ -92,6 +134,7 @@ int pipeline_run(const char *const *paths, size_t count,
 	                             : input_open(paths, count);
 	struct input_line raw;
 	struct log_line line;
+	struct prefilter *gate = first_pass(options, input, loop.lexer);
 
 	if (resume) {
 		replay_lines(&loop, resume);
@@ -101,7 +144,10 @@ int pipeline_run(const char *const *paths, size_t count,
 	while (input_next_line(input, &raw)) {
 		if (input_file_changed(input))
 			lexer_reset(loop.lexer);
-		take_line(&loop, &raw, &line);
+		if (gate)
+			gate_line(&loop, gate, &raw, &line);
+		else
+			take_line(&loop, &raw, &line);
 		if (resume && line.epoch > resume->last_times[raw.file_index])
 			resume->last_times[raw.file_index] = line.epoch;
 	}
@@ -116,5 +162,6 @@ int pipeline_run(const char *const *paths, size_t count,
 	int status = sink->finish(sink->state, &summary);
 	input_free(input);
 	lexer_free(loop.lexer);
+	prefilter_free(gate);
 	return msg_had_input_error() ? EXIT_TROUBLE : status;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "input.h"
+#include "prefilter.h"
 #include "sink.h"
 
 /* A run that resumes where an earlier one stopped (--state; see resume.h). */
@@ -30,6 +31,12 @@ struct pipeline_options {
 	 * sink (0: no bound); continuation lines go with their entry. */
 	int64_t since, until;
 	struct pipeline_resume *resume; /* NULL: read the paths, oldest first */
+	/* grep: a test true for every line the sink could select a message
+	 * by. When given, and every file is a regular file, the files are
+	 * read twice and the sink gets only the lines that can matter (see
+	 * prefilter.h); not with resume or unparsed_path, which need every
+	 * line. NULL: one pass, every line. */
+	const struct line_test *prefilter;
 };
 
 /* Returns the sink's exit status, or EXIT_TROUBLE when an input file could

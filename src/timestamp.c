@@ -6,6 +6,7 @@
 #include "timestamp.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static inline bool is_digit(char c)
@@ -29,6 +30,7 @@ void local_time_cache_init(struct local_time_cache *cache)
 {
 	cache->hour_key = -1;
 	cache->offset = 0;
+	cache->minute_valid = false;
 }
 
 /* Howard Hinnant's days_from_civil. */
@@ -65,20 +67,61 @@ int64_t timestamp_local_to_epoch(struct local_time_cache *cache, int year,
 	return wall - cache->offset;
 }
 
+/* "YYYY-MM-DD HH:MM" at s: its wall-clock seconds (as if UTC) and the
+ * hour key of timestamp_local_to_epoch; false when it is not one. */
+static bool parse_minute(const char *s, int64_t *wall, int64_t *hour_key, int *date)
+{
+	int year, month, day, hour, minute;
+	if (s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':')
+		return false;
+	if (!digits(s, 4, &year) || !digits(s + 5, 2, &month) || !digits(s + 8, 2, &day) ||
+	    !digits(s + 11, 2, &hour) || !digits(s + 14, 2, &minute))
+		return false;
+	if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59)
+		return false;
+	int64_t days = timestamp_days_from_civil(year, (unsigned)month, (unsigned)day);
+	*wall = days * 86400 + hour * 3600 + minute * 60;
+	*hour_key = days * 24 + hour;
+	date[0] = year;
+	date[1] = month;
+	date[2] = day;
+	date[3] = hour;
+	date[4] = minute;
+	return true;
+}
+
+/* The minute, from the cache when the line before had the same one. */
+static bool minute_of(struct local_time_cache *cache, const char *s, int64_t *wall,
+                      int64_t *epoch_offset)
+{
+	/* (the hour's offset may have been swapped out by a syslog stamp since) */
+	if (!cache->minute_valid || memcmp(cache->minute_text, s, 16) != 0 ||
+	    cache->minute_hour_key != cache->hour_key) {
+		int date[5];
+		int64_t hour_key;
+		if (!parse_minute(s, wall, &hour_key, date))
+			return false;
+		memcpy(cache->minute_text, s, 16);
+		cache->minute_wall = *wall;
+		cache->minute_hour_key = hour_key;
+		cache->minute_valid = true;
+		if (hour_key != cache->hour_key) /* the local offset of this hour */
+			(void)timestamp_local_to_epoch(cache, date[0], date[1], date[2], date[3],
+			                               date[4], 0);
+	}
+	*wall = cache->minute_wall;
+	*epoch_offset = cache->offset;
+	return true;
+}
+
 bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
                           size_t length, struct timestamp *out)
 {
 	/* YYYY-MM-DD HH:MM:SS is 19 bytes. */
-	int year, month, day, hour, minute, second;
-	if (length < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' ||
-	    s[13] != ':' || s[16] != ':')
-		return false;
-	if (!digits(s, 4, &year) || !digits(s + 5, 2, &month) ||
-	    !digits(s + 8, 2, &day) || !digits(s + 11, 2, &hour) ||
-	    !digits(s + 14, 2, &minute) || !digits(s + 17, 2, &second))
-		return false;
-	if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-	    minute > 59 || second > 60)
+	int second;
+	int64_t minute_wall, local_offset;
+	if (length < 19 || s[16] != ':' || !digits(s + 17, 2, &second) || second > 60 ||
+	    !minute_of(cache, s, &minute_wall, &local_offset))
 		return false;
 	size_t pos = 19;
 	out->millisecond = -1;
@@ -99,14 +142,11 @@ bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
 	}
 	if (pos < length && s[pos] != ' ')
 		return false;
-	int64_t days = timestamp_days_from_civil(year, (unsigned)month, (unsigned)day);
-	out->wall = days * 86400 + hour * 3600 + minute * 60 + second;
-	if (out->has_zone) {
+	out->wall = minute_wall + second;
+	if (out->has_zone)
 		out->epoch = out->wall - (int64_t)out->zone_offset_minutes * 60;
-	} else {
-		out->epoch = timestamp_local_to_epoch(cache, year, month, day, hour,
-		                                      minute, second);
-	}
+	else
+		out->epoch = out->wall - local_offset;
 	out->length = pos;
 	return true;
 }

@@ -23,6 +23,12 @@ struct timestamp {
 struct local_time_cache {
 	int64_t hour_key;  /* local days * 24 + hour of the cached entry, -1 none */
 	int64_t offset;    /* seconds east of UTC at that hour */
+	/* The last "YYYY-MM-DD HH:MM" parsed, which the next lines nearly
+	 * always share: its wall-clock seconds and its hour_key. */
+	char minute_text[16];
+	bool minute_valid;
+	int64_t minute_wall;
+	int64_t minute_hour_key;
 };
 
 void local_time_cache_init(struct local_time_cache *cache);

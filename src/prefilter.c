@@ -1,0 +1,176 @@
+/*
+ * prefilter: the two passes of grep (see prefilter.h for what they must
+ * keep). A line's place is found cheaply by lexer_peek_head where it can
+ * be (an Exim timestamp, then perhaps an ID) and by lexer_parse where it
+ * cannot (continuations, syslog wrappers), so a native Exim log is never
+ * lexed in full except for the lines that are taken.
+ *
+ * The second pass follows what the pipeline and the transaction table do
+ * with the lines it leaves out: a continuation line belongs to the entry
+ * before it, so after a message left out its continuations are left out
+ * too, and after an entry of no message they are tested on their own,
+ * as the table hands them on as loose lines.
+ */
+#include "prefilter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "idset.h"
+#include "xalloc.h"
+
+/* What came last: decides what a continuation line after it is. */
+enum after {
+	AFTER_TAKEN,           /* continuations go with it */
+	AFTER_SKIPPED_MESSAGE, /* left out with it */
+	AFTER_SKIPPED_LOOSE    /* loose lines: taken when they may match */
+};
+
+struct prefilter {
+	struct prefilter_options options;
+	struct idset *ids;
+	enum after after;
+};
+
+/* Where a line stands: a message entry (id), an entry of no message,
+ * a continuation, or a blank line. */
+struct place {
+	enum { PLACE_MESSAGE, PLACE_ENTRY, PLACE_CONTINUATION, PLACE_BLANK } kind;
+	struct text id;  /* PLACE_MESSAGE; PLACE_CONTINUATION: its entry's, if any */
+	int64_t epoch;   /* entries */
+	bool parsed;     /* *line holds the lexed line */
+};
+
+static struct place place_of(struct lexer *lexer, struct text raw, struct log_line *line)
+{
+	struct place place = { 0 };
+	switch (lexer_peek_head(lexer, raw.ptr, raw.len, &place.id, &place.epoch)) {
+	case LEXER_HEAD_MESSAGE:
+		place.kind = PLACE_MESSAGE;
+		return place;
+	case LEXER_HEAD_ENTRY:
+		place.kind = PLACE_ENTRY;
+		return place;
+	case LEXER_HEAD_UNSURE:
+		break;
+	}
+	lexer_parse(lexer, raw.ptr, raw.len, line);
+	place.parsed = true;
+	place.id = line->message_id;
+	place.epoch = line->epoch;
+	if (line->kind == LK_BLANK)
+		place.kind = PLACE_BLANK;
+	else if (line->kind == LK_CONTINUATION)
+		place.kind = PLACE_CONTINUATION;
+	else
+		place.kind = line->message_id.len ? PLACE_MESSAGE : PLACE_ENTRY;
+	return place;
+}
+
+static bool in_window(const struct prefilter *p, int64_t epoch)
+{
+	return (p->options.since == 0 || epoch >= p->options.since) &&
+	       (p->options.until == 0 || epoch < p->options.until);
+}
+
+static bool may_select(const struct prefilter *p, struct text raw)
+{
+	return p->options.test.may_select(p->options.test.context, raw.ptr ? raw.ptr : "", raw.len);
+}
+
+struct prefilter *prefilter_new(const struct prefilter_options *options)
+{
+	struct prefilter *p = xcalloc(1, sizeof *p);
+	p->options = *options;
+	p->ids = idset_new(PREFILTER_IDS_MAX);
+	p->after = AFTER_TAKEN;
+	return p;
+}
+
+void prefilter_free(struct prefilter *prefilter)
+{
+	if (prefilter == NULL)
+		return;
+	idset_free(prefilter->ids);
+	free(prefilter);
+}
+
+/* ---- the first pass ---- */
+
+/* The window follows entries as the pipeline's does: a continuation line
+ * is in it when its entry is, and the first file's first lines are. Lines
+ * of no message are not noted: the second pass tests them itself. */
+bool prefilter_scan(struct prefilter *p, struct input *input, struct lexer *lexer)
+{
+	struct input_line raw;
+	struct log_line line;
+	bool in = true;
+	while (input_next_line(input, &raw)) {
+		if (input_file_changed(input))
+			lexer_reset(lexer);
+		struct place place = place_of(lexer, raw.text, &line);
+		if (place.kind == PLACE_MESSAGE || place.kind == PLACE_ENTRY)
+			in = in_window(p, place.epoch);
+		if (!in || place.id.len == 0 || idset_has(p->ids, place.id))
+			continue;
+		if (may_select(p, raw.text) && !idset_add(p->ids, place.id))
+			return false;
+	}
+	return true;
+}
+
+/* ---- the second pass ---- */
+
+/* "<= <> ... R=parent": a bounce. Taken when its parent is, so the
+ * parent's record names it; and then followed, so it completes. */
+static bool is_bounce_of_selected(struct prefilter *p, struct lexer *lexer, struct text raw,
+                                  struct log_line *line, struct place *place)
+{
+	const char *end = raw.ptr + raw.len;
+	const char *after_id = place->id.ptr + place->id.len;
+	if (end - after_id < 7 || memcmp(after_id, " <= <> ", 7) != 0)
+		return false;
+	if (!place->parsed) {
+		lexer_parse(lexer, raw.ptr, raw.len, line);
+		place->parsed = true;
+	}
+	struct text parent = fields_get(&line->fields, FIELD_R);
+	if (line->kind != LK_ARRIVAL || !idset_has(p->ids, parent))
+		return false;
+	/* full: this line still links the two; the bounce's own record,
+	 * which no line of it selects, is left incomplete */
+	(void)idset_add(p->ids, line->message_id);
+	return true;
+}
+
+static struct prefilter_verdict verdict(struct prefilter *p, bool take, enum after after,
+                                        const struct place *place)
+{
+	p->after = after;
+	bool head = place->kind == PLACE_MESSAGE || place->kind == PLACE_ENTRY;
+	return (struct prefilter_verdict){ take, place->parsed, head, place->epoch };
+}
+
+struct prefilter_verdict prefilter_gate(struct prefilter *p, struct lexer *lexer,
+                                        struct text raw, struct log_line *line)
+{
+	struct place place = place_of(lexer, raw, line);
+	switch (place.kind) {
+	case PLACE_MESSAGE:
+		if (idset_has(p->ids, place.id) || is_bounce_of_selected(p, lexer, raw, line, &place))
+			return verdict(p, true, AFTER_TAKEN, &place);
+		return verdict(p, false, AFTER_SKIPPED_MESSAGE, &place);
+	case PLACE_ENTRY:
+		if (may_select(p, raw))
+			return verdict(p, true, AFTER_TAKEN, &place);
+		return verdict(p, false, AFTER_SKIPPED_LOOSE, &place);
+	case PLACE_CONTINUATION:
+		if (p->after == AFTER_TAKEN ||
+		    (p->after == AFTER_SKIPPED_LOOSE && may_select(p, raw)))
+			return verdict(p, true, p->after, &place);
+		return verdict(p, false, p->after, &place);
+	case PLACE_BLANK:
+	default:
+		return verdict(p, false, p->after, &place);
+	}
+}

@@ -1,0 +1,68 @@
+/*
+ * prefilter: grep in two passes over regular files. Most lines of a log
+ * belong to messages a pattern does not select, and lexing them and
+ * building their records is most of what a one-pass grep spends. The first
+ * pass only tests lines against the pattern and notes the IDs of the
+ * messages that have a line that may match; the second hands the sink
+ * every line of those messages (and of their bounces, so the link between
+ * a message and its bounce is the same), every line that belongs to no
+ * message and may match, and skips the rest before the lexer works them
+ * out.
+ *
+ * What it must never do: change what the sink decides. The sink still
+ * judges every line it gets; the prefilter only leaves out lines that
+ * could not change its output: those of messages no line of which may
+ * match, and lines of no message that do not match. So the line test must
+ * be true for every line the sink would select by (it may be true for
+ * more), and the sink must select messages only by their own lines (not
+ * -v, -M, or show's bounce links). The set of IDs has a bound
+ * (PREFILTER_IDS_MAX); past it the second pass takes every line.
+ *
+ * Ownership: the test's context is borrowed; the lexer is the caller's,
+ * shared by both passes so that local times and years are worked out once.
+ */
+#ifndef EXIMEXPLAIN_PREFILTER_H
+#define EXIMEXPLAIN_PREFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "input.h"
+#include "lexer.h"
+
+#define PREFILTER_IDS_MAX (1u << 19) /* 512Ki IDs, at most 24 MiB of slots */
+
+/* True when the sink could select by this line; may be true for more. */
+struct line_test {
+	bool (*may_select)(void *context, const char *line, size_t length);
+	void *context;
+};
+
+struct prefilter_options {
+	struct line_test test;
+	int64_t since, until; /* the pipeline's window (0: no bound) */
+};
+
+struct prefilter;
+
+struct prefilter *prefilter_new(const struct prefilter_options *options);
+void prefilter_free(struct prefilter *prefilter);
+
+/* The first pass: every line of input. false when more messages may match
+ * than PREFILTER_IDS_MAX: the second pass must then take every line. */
+bool prefilter_scan(struct prefilter *prefilter, struct input *input, struct lexer *lexer);
+
+/* The second pass, line by line. */
+struct prefilter_verdict {
+	bool take;   /* hand the line to the sink */
+	bool parsed; /* the line is lexed into *line already */
+	bool head;   /* the line starts an entry at epoch (also when left out:
+	                the window of its continuation lines is that entry's) */
+	int64_t epoch;
+};
+
+struct prefilter_verdict prefilter_gate(struct prefilter *prefilter, struct lexer *lexer,
+                                        struct text raw, struct log_line *line);
+
+#endif

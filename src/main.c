@@ -71,6 +71,7 @@ static const char usage_text[] =
 	"                    with a shipped rule's id replaces it (repeatable)\n"
 	"  --max-open N      at most N messages open at once (default 250000); past\n"
 	"                    that the oldest is reported as it stands, still pending\n"
+	"  --verbose         tell on stderr how the input was read (grep: both passes)\n"
 	"  --version         print the version\n"
 	"  --help            print this help\n"
 	"\n"
@@ -188,7 +189,7 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		OPT_CODE, OPT_STATUS, OPT_HOST, OPT_STAGE, OPT_TSV, OPT_LIST, OPT_CHECK,
 		OPT_SUMMARY, OPT_LINES, OPT_FORMAT,
 		OPT_TO, OPT_FROM, OPT_SEND, OPT_SENDMAIL, OPT_QUIET_IF_CLEAN, OPT_NOW, OPT_HOSTNAME,
-		OPT_STATE, OPT_MAX_OPEN
+		OPT_STATE, OPT_MAX_OPEN, OPT_VERBOSE
 	};
 	static const struct option long_options[] = {
 		{ "unparsed", required_argument, NULL, OPT_UNPARSED },
@@ -221,6 +222,7 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "max-open", required_argument, NULL, OPT_MAX_OPEN },
+		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -292,6 +294,7 @@ static int parse_options(int argc, char **argv, struct command_line *cl)
 			break;
 		case OPT_HOSTNAME: cl->digest.hostname = optarg; break;
 		case OPT_STATE: cl->state_path = optarg; break;
+		case OPT_VERBOSE: cl->pipeline.verbose = true; break;
 		case OPT_MAX_OPEN: {
 			int64_t max_open;
 			if (!parse_seconds(optarg, &max_open) || max_open < 1)

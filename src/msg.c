@@ -29,6 +29,14 @@ void msg_warn(const char *format, ...)
 	va_end(ap);
 }
 
+void msg_info(const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	vmsg(format, ap);
+	va_end(ap);
+}
+
 void msg_input_error(const char *format, ...)
 {
 	va_list ap;

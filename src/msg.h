@@ -14,6 +14,8 @@
 #define EXIT_TROUBLE 2
 
 void msg_warn(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* What the user asked to be told (--verbose): not a problem. */
+void msg_info(const char *format, ...) __attribute__((format(printf, 1, 2)));
 void msg_fatal(const char *format, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 /* An input file could not be (fully) read: warn and remember it, so the

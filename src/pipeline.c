@@ -40,6 +40,7 @@ struct loop {
 	struct lexer *lexer;
 	FILE *unparsed;
 	uint64_t unknown;
+	uint64_t lexed;  /* lines lexed and handed on (--verbose) */
 	bool taken; /* the entry a continuation line belongs to was */
 };
 
@@ -64,6 +65,7 @@ static void deliver_line(struct loop *loop, const struct input_line *raw, struct
 static void take_line(struct loop *loop, const struct input_line *raw, struct log_line *line)
 {
 	lexer_parse(loop->lexer, raw->text.ptr, raw->text.len, line);
+	loop->lexed++;
 	deliver_line(loop, raw, line);
 }
 
@@ -77,8 +79,10 @@ static void gate_line(struct loop *loop, struct prefilter *gate, const struct in
 			loop->taken = in_window(loop->options, v.epoch);
 		return;
 	}
-	if (v.parsed)
+	if (v.parsed) {
+		loop->lexed++;
 		deliver_line(loop, raw, line);
+	}
 	else
 		take_line(loop, raw, line);
 }
@@ -88,19 +92,39 @@ static void gate_line(struct loop *loop, struct prefilter *gate, const struct in
 static struct prefilter *first_pass(const struct pipeline_options *options,
                                     struct input *input, struct lexer *lexer)
 {
-	if (options->prefilter == NULL || options->resume || options->unparsed_path ||
-	    !input_keep_for_rereading(input))
+	if (options->prefilter == NULL)
 		return NULL;
+	if (options->resume || options->unparsed_path || !input_keep_for_rereading(input)) {
+		if (options->verbose)
+			msg_info("one pass: %s", options->unparsed_path
+			         ? "--unparsed wants every line lexed"
+			         : "standard input, a pipe or a FIFO cannot be read twice");
+		return NULL;
+	}
 	struct prefilter_options prefilter_options = { *options->prefilter, options->since,
 		                                       options->until };
 	struct prefilter *gate = prefilter_new(&prefilter_options);
 	bool narrowed = prefilter_scan(gate, input, lexer);
 	input_reread(input);
 	lexer_reset(lexer);
+	if (options->verbose)
+		msg_info(narrowed ? "first pass: %zu messages may match"
+		                  : "first pass: more than %zu messages may match; the second "
+		                    "pass reads every line",
+		         prefilter_selected(gate));
 	if (narrowed)
 		return gate;
 	prefilter_free(gate);
 	return NULL;
+}
+
+static void tell_reading(const struct input_stats *stats, const struct loop *loop,
+                         bool two_passes)
+{
+	msg_info("%s%llu lines (%llu bytes) from %u file(s); %llu of them lexed",
+	         two_passes ? "second pass: " : "", (unsigned long long)stats->lines,
+	         (unsigned long long)stats->bytes, stats->files_read,
+	         (unsigned long long)loop->lexed);
 }
 
 /* The lines an earlier run carried over go first, as a file of their own. */
@@ -128,8 +152,8 @@ int pipeline_run(const char *const *paths, size_t count,
                  const struct pipeline_options *options, struct sink *sink)
 {
 	struct pipeline_resume *resume = options->resume;
-	struct loop loop = { options, sink, lexer_new(), open_unparsed(options->unparsed_path), 0,
-		             true };
+	struct loop loop = { .options = options, .sink = sink, .lexer = lexer_new(),
+		             .unparsed = open_unparsed(options->unparsed_path), .taken = true };
 	struct input *input = resume ? input_open_at(resume->starts, resume->start_count)
 	                             : input_open(paths, count);
 	struct input_line raw;
@@ -156,6 +180,8 @@ int pipeline_run(const char *const *paths, size_t count,
 		record_positions(input, resume);
 
 	struct pipeline_summary summary = { input_get_stats(input), loop.unknown };
+	if (options->verbose)
+		tell_reading(summary.input, &loop, gate != NULL);
 	if (summary.input->truncated_lines)
 		msg_warn("%llu line(s) longer than %d bytes were truncated",
 		         (unsigned long long)summary.input->truncated_lines, INPUT_LINE_MAX);

@@ -37,6 +37,7 @@ struct pipeline_options {
 	 * prefilter.h); not with resume or unparsed_path, which need every
 	 * line. NULL: one pass, every line. */
 	const struct line_test *prefilter;
+	bool verbose; /* --verbose: tell on stderr how the input was read */
 };
 
 /* Returns the sink's exit status, or EXIT_TROUBLE when an input file could

@@ -95,6 +95,11 @@ void prefilter_free(struct prefilter *prefilter)
 	free(prefilter);
 }
 
+size_t prefilter_selected(const struct prefilter *prefilter)
+{
+	return idset_count(prefilter->ids);
+}
+
 /* ---- the first pass ---- */
 
 /* The window follows entries as the pipeline's does: a continuation line

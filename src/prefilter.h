@@ -62,6 +62,9 @@ struct prefilter_verdict {
 	int64_t epoch;
 };
 
+/* Messages the first pass found (and bounces the second added). */
+size_t prefilter_selected(const struct prefilter *prefilter);
+
 struct prefilter_verdict prefilter_gate(struct prefilter *prefilter, struct lexer *lexer,
                                         struct text raw, struct log_line *line);
 

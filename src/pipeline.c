@@ -102,7 +102,7 @@ static struct prefilter *first_pass(const struct pipeline_options *options,
 		return NULL;
 	}
 	struct prefilter_options prefilter_options = { *options->prefilter, options->since,
-		                                       options->until };
+		                                       options->until, 0 };
 	struct prefilter *gate = prefilter_new(&prefilter_options);
 	bool narrowed = prefilter_scan(gate, input, lexer);
 	input_reread(input);

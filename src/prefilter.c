@@ -82,7 +82,7 @@ struct prefilter *prefilter_new(const struct prefilter_options *options)
 {
 	struct prefilter *p = xcalloc(1, sizeof *p);
 	p->options = *options;
-	p->ids = idset_new(PREFILTER_IDS_MAX);
+	p->ids = idset_new(options->ids_max ? options->ids_max : PREFILTER_IDS_MAX);
 	p->after = AFTER_TAKEN;
 	return p;
 }

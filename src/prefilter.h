@@ -42,6 +42,7 @@ struct line_test {
 struct prefilter_options {
 	struct line_test test;
 	int64_t since, until; /* the pipeline's window (0: no bound) */
+	size_t ids_max;       /* 0: PREFILTER_IDS_MAX (tests set less) */
 };
 
 struct prefilter;

@@ -40,8 +40,8 @@ struct read_result {
 	struct input_position position[8]; /* input_file_position(i) */
 };
 
-/* Read input to its end into r, and free it. */
-static void collect(struct input *input, struct read_result *r)
+/* Read input to its end into r, keeping the input (for input_reread). */
+static void collect_pass(struct input *input, struct read_result *r)
 {
 	memset(r, 0, sizeof *r);
 	ck_assert_ptr_nonnull(input);
@@ -75,6 +75,12 @@ static void collect(struct input *input, struct read_result *r)
 	struct input_position unchanged = { .offset = 12345 };
 	ck_assert(!input_file_position(input, r->file_count, &unchanged));
 	ck_assert_uint_eq(unchanged.offset, 12345);
+}
+
+/* Read input to its end into r, and free it. */
+static void collect(struct input *input, struct read_result *r)
+{
+	collect_pass(input, r);
 	input_free(input);
 }
 
@@ -561,6 +567,180 @@ START_TEST(test_file_replaced_after_ordering_is_the_file_read)
 	free(older);
 	free(newer);
 	free(moved);
+	free(dir);
+}
+END_TEST
+
+/* ---- reading twice (grep's two passes) ---- */
+
+static void assert_same_reads(const struct read_result *a, const struct read_result *b)
+{
+	ck_assert_uint_eq(a->count, b->count);
+	for (size_t i = 0; i < a->count; i++) {
+		assert_text(strbuf_text(&b->lines[i]), a->lines[i].data);
+		ck_assert_str_eq(a->files[i], b->files[i]);
+		ck_assert_uint_eq(a->numbers[i], b->numbers[i]);
+		ck_assert_int_eq(a->truncated[i], b->truncated[i]);
+		ck_assert_int_eq(a->first_of_file[i], b->first_of_file[i]);
+	}
+	ck_assert_uint_eq(a->stats.lines, b->stats.lines);
+	ck_assert_uint_eq(a->stats.bytes, b->stats.bytes);
+	ck_assert_uint_eq(a->stats.truncated_lines, b->stats.truncated_lines);
+	ck_assert_uint_eq(a->stats.files_read, b->stats.files_read);
+	ck_assert_uint_eq(a->stats.files_failed, b->stats.files_failed);
+	ck_assert_uint_eq(a->stats.files_damaged, b->stats.files_damaged);
+}
+
+START_TEST(test_reread_returns_the_same_lines)
+{
+	/* plain and gzip, named newest first, an over-long line, CRLF, a file
+	 * that is missing: the second pass is the first again, line for line,
+	 * and the missing file is not told twice */
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *newer = path_in(dir, "exim_mainlog");
+	char *older = path_in(dir, "exim_mainlog.1.gz");
+	char *missing = path_in(dir, "exim_mainlog.2");
+	char *errors = path_in(dir, "stderr");
+	struct strbuf text = STRBUF_INIT;
+	strbuf_append_str(&text, "2024-01-02 00:00:00 1rkNul-000008-AA Completed\r\n");
+	strbuf_append_str(&text, "2024-01-02 00:00:01 Start queue run: ");
+	for (size_t i = 0; i < INPUT_LINE_MAX; i++)
+		strbuf_append_char(&text, 'x');
+	strbuf_append_str(&text, "\n2024-01-02 00:00:02 End queue run: pid=1\n");
+	write_file(newer, text.data, text.len);
+	write_gzip(older, "2024-01-01 00:00:00 1rkNul-000008-AA <= a@example.com\n"
+	                  "continued\n", false);
+	const char *paths[] = { newer, missing, older };
+	int saved = capture_stderr(errors);
+	struct input *input = input_open(paths, 3);
+	ck_assert(input_keep_for_rereading(input));
+	struct read_result first, second;
+	collect_pass(input, &first);
+	input_reread(input);
+	collect(input, &second);
+	restore_stderr(saved);
+	ck_assert_uint_eq(first.count, 5);
+	assert_line(first, 0, "2024-01-01 00:00:00 1rkNul-000008-AA <= a@example.com");
+	assert_line(first, 2, "2024-01-02 00:00:00 1rkNul-000008-AA Completed");
+	ck_assert_uint_eq(first.stats.files_failed, 1);
+	assert_same_reads(&first, &second);
+	size_t length;
+	char *told = read_file(errors, &length);
+	ck_assert_ptr_nonnull(told);
+	ck_assert_ptr_nonnull(strstr(told, "cannot open"));
+	ck_assert_ptr_null(strstr(strstr(told, "cannot open") + 1, "cannot open"));
+	free(told);
+	free_result(&first);
+	free_result(&second);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(newer);
+	free(older);
+	free(missing);
+	free(errors);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_reread_stops_where_the_first_read_ended)
+{
+	/* the log is written to between the passes: the half-written last
+	 * line is read as it was, and the lines after it not at all, so both
+	 * passes see the same lines */
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "exim_mainlog");
+	static const char before[] = "2024-01-01 00:00:00 Start queue run: pid=1\n"
+	                             "2024-01-01 00:00:01 End queue";
+	write_file(path, before, sizeof before - 1);
+	const char *paths[] = { path };
+	struct input *input = input_open(paths, 1);
+	ck_assert(input_keep_for_rereading(input));
+	struct read_result first, second;
+	collect_pass(input, &first);
+	FILE *log = fopen(path, "a");
+	ck_assert_ptr_nonnull(log);
+	fputs(" run: pid=1\n2024-01-01 00:00:02 Start queue run: pid=2\n", log);
+	ck_assert_int_eq(fclose(log), 0);
+	input_reread(input);
+	collect(input, &second);
+	ck_assert_uint_eq(first.count, 2);
+	assert_line(first, 1, "2024-01-01 00:00:01 End queue");
+	assert_same_reads(&first, &second);
+	free_result(&first);
+	free_result(&second);
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_reread_reads_the_file_read_even_if_rotated)
+{
+	/* logrotate between the passes: the second reads the file the first
+	 * read (now under another name), not the new one at its name */
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "exim_mainlog");
+	char *rotated = path_in(dir, "exim_mainlog.1");
+	static const char old_text[] = "2024-01-01 00:00:00 Start queue run: pid=1\n";
+	static const char new_text[] = "2024-01-02 00:00:00 Start queue run: pid=2\n";
+	write_file(path, old_text, sizeof old_text - 1);
+	const char *paths[] = { path };
+	struct input *input = input_open(paths, 1);
+	ck_assert(input_keep_for_rereading(input));
+	struct read_result first, second;
+	collect_pass(input, &first);
+	ck_assert_int_eq(rename(path, rotated), 0);
+	write_file(path, new_text, sizeof new_text - 1);
+	input_reread(input);
+	collect(input, &second);
+	ck_assert_uint_eq(second.count, 1);
+	assert_line(second, 0, "2024-01-01 00:00:00 Start queue run: pid=1");
+	free_result(&first);
+	free_result(&second);
+	remove_tree(dir);
+	free(path);
+	free(rotated);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_reread_refused_for_a_fifo_and_a_plan)
+{
+	/* what cannot be read twice says so before anything is read */
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *fifo = path_in(dir, "fifo");
+	static const char text[] = "2024-01-01 00:00:00 Start queue run: pid=1\n";
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	pid_t writer = fork();
+	ck_assert_int_ge(writer, 0);
+	if (writer == 0) { /* a shell, so valgrind does not leak-check a copy of us */
+		execl("/bin/sh", "sh", "-c", "printf '%s' \"$0\" >\"$1\"", text, fifo,
+		      (char *)NULL);
+		_exit(127);
+	}
+	const char *paths[] = { fifo };
+	struct input *input = input_open(paths, 1);
+	ck_assert(!input_keep_for_rereading(input));
+	struct read_result r;
+	collect(input, &r);
+	int status;
+	ck_assert_int_eq(waitpid(writer, &status, 0), writer);
+	ck_assert_uint_eq(r.count, 1);
+	free_result(&r);
+
+	char *plain = path_in(dir, "plain");
+	write_file(plain, text, sizeof text - 1);
+	struct input_start start = { plain, 0 };
+	input = input_open_at(&start, 1);
+	ck_assert(!input_keep_for_rereading(input));
+	input_free(input);
+	remove_tree(dir);
+	free(fifo);
+	free(plain);
 	free(dir);
 }
 END_TEST
@@ -1521,6 +1701,13 @@ Suite *input_suite(void)
 	tcase_add_test(files, test_fifo_is_read_once);
 	tcase_add_test(files, test_file_replaced_after_ordering_is_the_file_read);
 	suite_add_tcase(s, files);
+
+	TCase *twice = tcase_create("reading twice");
+	tcase_add_test(twice, test_reread_returns_the_same_lines);
+	tcase_add_test(twice, test_reread_stops_where_the_first_read_ended);
+	tcase_add_test(twice, test_reread_reads_the_file_read_even_if_rotated);
+	tcase_add_test(twice, test_reread_refused_for_a_fifo_and_a_plan);
+	suite_add_tcase(s, twice);
 
 	TCase *in = tcase_create("stdin");
 	tcase_add_test(in, test_stdin_dash);

@@ -472,8 +472,8 @@ START_TEST(test_time_window)
 	struct txn_options options = { .keep_lines = true };
 	struct txn_table *table = txn_new(&options, &sink);
 	struct sink line_sink = txn_sink(table);
-	struct pipeline_options pipeline = { NULL, utc_epoch(2024, 3, 14, 0, 0, 0),
-	                                     utc_epoch(2024, 3, 15, 0, 0, 0), NULL, NULL };
+	struct pipeline_options pipeline = { .since = utc_epoch(2024, 3, 14, 0, 0, 0),
+	                                     .until = utc_epoch(2024, 3, 15, 0, 0, 0) };
 	const char *paths[] = { path };
 	pipeline_run(paths, 1, &pipeline, &line_sink);
 	ck_assert_uint_eq(c.message_count, 1);
@@ -506,7 +506,7 @@ START_TEST(test_message_across_rotated_files)
 	struct txn_options options = { .keep_lines = true };
 	struct txn_table *table = txn_new(&options, &sink);
 	struct sink line_sink = txn_sink(table);
-	struct pipeline_options pipeline = { NULL, 0, 0, NULL, NULL };
+	struct pipeline_options pipeline = { .unparsed_path = NULL };
 	pipeline_run((const char *const *)paths, 4, &pipeline, &line_sink);
 	const struct seen_message *crossing = find(&c, "1rXV3v-003dI5-2n");
 	ck_assert_int_eq(crossing->state, TXN_COMPLETED);

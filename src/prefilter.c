@@ -5,11 +5,11 @@
  * cannot (continuations, syslog wrappers), so a native Exim log is never
  * lexed in full except for the lines that are taken.
  *
- * The second pass follows what the pipeline and the transaction table do
- * with the lines it leaves out: a continuation line belongs to the entry
- * before it, so after a message left out its continuations are left out
- * too, and after an entry of no message they are tested on their own,
- * as the table hands them on as loose lines.
+ * The second pass follows what the transaction table does with a line: a
+ * continuation line belongs to the message of the entry before it (the
+ * lexer says which), so it goes with that message; one of no message,
+ * after an entry of no message or at the top of a file, is handed on as a
+ * loose line, so it is tested on its own.
  */
 #include "prefilter.h"
 
@@ -19,17 +19,9 @@
 #include "idset.h"
 #include "xalloc.h"
 
-/* What came last: decides what a continuation line after it is. */
-enum after {
-	AFTER_TAKEN,           /* continuations go with it */
-	AFTER_SKIPPED_MESSAGE, /* left out with it */
-	AFTER_SKIPPED_LOOSE    /* loose lines: taken when they may match */
-};
-
 struct prefilter {
 	struct prefilter_options options;
 	struct idset *ids;
-	enum after after;
 };
 
 /* Where a line stands: a message entry (id), an entry of no message,
@@ -83,7 +75,6 @@ struct prefilter *prefilter_new(const struct prefilter_options *options)
 	struct prefilter *p = xcalloc(1, sizeof *p);
 	p->options = *options;
 	p->ids = idset_new(options->ids_max ? options->ids_max : PREFILTER_IDS_MAX);
-	p->after = AFTER_TAKEN;
 	return p;
 }
 
@@ -148,10 +139,8 @@ static bool is_bounce_of_selected(struct prefilter *p, struct lexer *lexer, stru
 	return true;
 }
 
-static struct prefilter_verdict verdict(struct prefilter *p, bool take, enum after after,
-                                        const struct place *place)
+static struct prefilter_verdict verdict(bool take, const struct place *place)
 {
-	p->after = after;
 	bool head = place->kind == PLACE_MESSAGE || place->kind == PLACE_ENTRY;
 	return (struct prefilter_verdict){ take, place->parsed, head, place->epoch };
 }
@@ -162,20 +151,15 @@ struct prefilter_verdict prefilter_gate(struct prefilter *p, struct lexer *lexer
 	struct place place = place_of(lexer, raw, line);
 	switch (place.kind) {
 	case PLACE_MESSAGE:
-		if (idset_has(p->ids, place.id) || is_bounce_of_selected(p, lexer, raw, line, &place))
-			return verdict(p, true, AFTER_TAKEN, &place);
-		return verdict(p, false, AFTER_SKIPPED_MESSAGE, &place);
+		return verdict(idset_has(p->ids, place.id) ||
+		               is_bounce_of_selected(p, lexer, raw, line, &place), &place);
 	case PLACE_ENTRY:
-		if (may_select(p, raw))
-			return verdict(p, true, AFTER_TAKEN, &place);
-		return verdict(p, false, AFTER_SKIPPED_LOOSE, &place);
+		return verdict(may_select(p, raw), &place);
 	case PLACE_CONTINUATION:
-		if (p->after == AFTER_TAKEN ||
-		    (p->after == AFTER_SKIPPED_LOOSE && may_select(p, raw)))
-			return verdict(p, true, p->after, &place);
-		return verdict(p, false, p->after, &place);
+		return verdict(place.id.len ? idset_has(p->ids, place.id) : may_select(p, raw),
+		               &place);
 	case PLACE_BLANK:
 	default:
-		return verdict(p, false, p->after, &place);
+		return verdict(false, &place);
 	}
 }

@@ -109,6 +109,16 @@ for pattern in "${patterns[@]}"; do
 	compare rotated "${rotated[@]}" -- "$pattern"
 done
 
+# a continuation line at the top of a file belongs to no message (the
+# lexer starts afresh), whatever ended the file before: a loose line
+printf '%s\n' '2024-03-14 10:00:00 1rkNul-000008-AA <= a@example.com H=[192.0.2.1] P=esmtp S=100' \
+	'2024-03-14 10:00:01 1rkNul-000008-AA Completed' >"$tmp/mainlog.1"
+printf '%s\n' '  needle in a continuation' \
+	'2024-03-14 11:00:00 1rkNum-000009-BB <= b@example.com H=[192.0.2.2] P=esmtp S=100' \
+	>"$tmp/mainlog"
+compare top-continuation "$tmp/mainlog.1" "$tmp/mainlog" -- needle
+grep -q needle "$tmp/two.out" || fail "a continuation at the top of a file: not printed"
+
 # what the second pass skips must be skipped: a selective pattern lexes
 # far fewer lines than the file has
 "$bin" grep --verbose yahoo "$sample" 2>&1 >/dev/null |

@@ -20,5 +20,6 @@ Suite *rules_suite(void);
 Suite *export_suite(void);
 Suite *state_suite(void);
 Suite *mailfmt_suite(void);
+Suite *prefilter_suite(void);
 
 #endif

@@ -674,13 +674,11 @@ bool input_keep_for_rereading(struct input *input)
 
 void input_reread(struct input *input)
 {
-	if (input->reader_open) { /* not read to its end after all: from here on */
-		input->current_source->position.offset = reader_offset(input->current);
-		input->current_source->fd = input->current->fd;
-		input->current->fd = -1;
-		reader_close(input->current);
-		input->reader_open = false;
-	}
+	/* a first pass that stopped early: read on, so every file's end is
+	 * known and the second pass reads all of it */
+	struct input_line rest;
+	while (input_next_line(input, &rest))
+		continue;
 	for (size_t i = 0; i < input->count; i++) {
 		struct source *src = &input->sources[i];
 		src->end_offset = src->position.offset;

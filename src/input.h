@@ -106,8 +106,8 @@ void input_free(struct input *input);
  * input_keep_for_rereading, called after input_open and before the first
  * line, is true when every file can be read again (regular files, whatever
  * their content; not stdin, pipes or FIFOs, nor a planned read) and keeps
- * their descriptors for it. Then, once input_next_line has returned false,
- * input_reread starts over: the very files read (even if renamed or
+ * their descriptors for it. Then input_reread (which first reads on to
+ * the end if the first pass stopped early) starts over: the very files read (even if renamed or
  * replaced since), in the same order, from their start to where the first
  * read of each ended, so lines appended meanwhile are not read and both
  * passes see the same lines. Errors and damage told the first time are not

@@ -707,6 +707,38 @@ START_TEST(test_reread_reads_the_file_read_even_if_rotated)
 }
 END_TEST
 
+START_TEST(test_reread_after_a_first_pass_that_stopped_early)
+{
+	/* grep's first pass gives up when too many messages match: the second
+	 * must still read every line of every file */
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *newer = path_in(dir, "exim_mainlog");
+	char *older = path_in(dir, "exim_mainlog.1");
+	static const char old_text[] = "2024-01-01 00:00:00 Start queue run: pid=1\n"
+	                               "2024-01-01 00:00:01 End queue run: pid=1\n";
+	static const char new_text[] = "2024-01-02 00:00:00 Start queue run: pid=2\n";
+	write_file(older, old_text, sizeof old_text - 1);
+	write_file(newer, new_text, sizeof new_text - 1);
+	const char *paths[] = { newer, older };
+	struct input *input = input_open(paths, 2);
+	ck_assert(input_keep_for_rereading(input));
+	struct input_line line;
+	ck_assert(input_next_line(input, &line));
+	input_reread(input);
+	struct read_result r;
+	collect(input, &r);
+	ck_assert_uint_eq(r.count, 3);
+	assert_line(r, 0, "2024-01-01 00:00:00 Start queue run: pid=1");
+	assert_line(r, 2, "2024-01-02 00:00:00 Start queue run: pid=2");
+	free_result(&r);
+	remove_tree(dir);
+	free(newer);
+	free(older);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_reread_refused_for_a_fifo_and_a_plan)
 {
 	/* what cannot be read twice says so before anything is read */
@@ -1706,6 +1738,7 @@ Suite *input_suite(void)
 	tcase_add_test(twice, test_reread_returns_the_same_lines);
 	tcase_add_test(twice, test_reread_stops_where_the_first_read_ended);
 	tcase_add_test(twice, test_reread_reads_the_file_read_even_if_rotated);
+	tcase_add_test(twice, test_reread_after_a_first_pass_that_stopped_early);
 	tcase_add_test(twice, test_reread_refused_for_a_fifo_and_a_plan);
 	suite_add_tcase(s, twice);
 

@@ -75,11 +75,6 @@ void lexer_reset(struct lexer *lexer)
 	lexer->entry_id_length = 0;
 }
 
-static inline bool is_alnum(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
 static inline bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';

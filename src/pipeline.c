@@ -90,7 +90,7 @@ static void gate_line(struct loop *loop, struct prefilter *gate, const struct in
 /* grep: a first pass over the input to narrow the second (prefilter.h);
  * NULL when every line must be read as usual. */
 static struct prefilter *first_pass(const struct pipeline_options *options,
-                                    struct input *input, struct lexer *lexer)
+                                    struct input *input)
 {
 	if (options->prefilter == NULL)
 		return NULL;
@@ -104,9 +104,12 @@ static struct prefilter *first_pass(const struct pipeline_options *options,
 	struct prefilter_options prefilter_options = { *options->prefilter, options->since,
 		                                       options->until, 0 };
 	struct prefilter *gate = prefilter_new(&prefilter_options);
-	bool narrowed = prefilter_scan(gate, input, lexer);
+	/* a lexer of its own: one that had seen the whole input would start
+	 * the second pass knowing a year the first lines should not */
+	struct lexer *scan_lexer = lexer_new();
+	bool narrowed = prefilter_scan(gate, input, scan_lexer);
+	lexer_free(scan_lexer);
 	input_reread(input);
-	lexer_reset(lexer);
 	if (options->verbose)
 		msg_info(narrowed ? "first pass: %zu messages may match"
 		                  : "first pass: more than %zu messages may match; the second "
@@ -158,7 +161,7 @@ int pipeline_run(const char *const *paths, size_t count,
 	                             : input_open(paths, count);
 	struct input_line raw;
 	struct log_line line;
-	struct prefilter *gate = first_pass(options, input, loop.lexer);
+	struct prefilter *gate = first_pass(options, input);
 
 	if (resume) {
 		replay_lines(&loop, resume);

@@ -18,8 +18,11 @@
  * -v, -M, or show's bounce links). The set of IDs has a bound
  * (PREFILTER_IDS_MAX); past it the second pass takes every line.
  *
- * Ownership: the test's context is borrowed; the lexer is the caller's,
- * shared by both passes so that local times and years are worked out once.
+ * Ownership: the test's context is borrowed. The lexers are the caller's:
+ * each pass needs a fresh one, as a single pass would start with (a
+ * lexer remembers the year of the last Exim timestamp for year-less syslog
+ * stamps, so one that saw the first pass would date the second's lines
+ * otherwise). The second pass's lexer is the one that lexes what it takes.
  */
 #ifndef EXIMEXPLAIN_PREFILTER_H
 #define EXIMEXPLAIN_PREFILTER_H

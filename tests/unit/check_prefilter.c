@@ -455,8 +455,8 @@ static void second_pass(struct prefilter *prefilter, struct input *input, struct
 }
 
 /* Write the lines to a log file, and read it twice as pipeline.c's
- * first_pass does: input_open, input_keep_for_rereading, the scan,
- * input_reread and lexer_reset, then the second pass. */
+ * first_pass does: input_open, input_keep_for_rereading, the scan with a
+ * lexer of its own, input_reread, then the second pass with a fresh one. */
 static void run_two_passes(const struct gated *lines, size_t n,
                            const struct prefilter_options *options, struct two_passes *out)
 {
@@ -474,12 +474,13 @@ static void run_two_passes(const struct gated *lines, size_t n,
 	const char *paths[] = { path };
 	struct input *input = input_open(paths, 1);
 	ck_assert_msg(input_keep_for_rereading(input), "a regular file cannot be read twice");
-	struct lexer *lexer = lexer_new();
+	struct lexer *scan_lexer = lexer_new();
 	struct prefilter *prefilter = prefilter_new(options);
-	out->narrowed = prefilter_scan(prefilter, input, lexer);
+	out->narrowed = prefilter_scan(prefilter, input, scan_lexer);
 	out->selected_after_scan = prefilter_selected(prefilter);
+	lexer_free(scan_lexer);
 	input_reread(input);
-	lexer_reset(lexer);
+	struct lexer *lexer = lexer_new();
 	second_pass(prefilter, input, lexer, out);
 	out->selected_after_gate = prefilter_selected(prefilter);
 

@@ -117,21 +117,26 @@ bool prefilter_scan(struct prefilter *p, struct input *input, struct lexer *lexe
 
 /* ---- the second pass ---- */
 
-/* "<= <> ... R=parent": a bounce. Taken when its parent is, so the
- * parent's record names it; and then followed, so it completes. */
+/* An arrival naming a parent ("<= <> ... R=parent": a bounce; the table
+ * links any arrival or fake reject with R=, whatever its sender). Taken
+ * when its parent is, so the parent's record names it; and then followed,
+ * so it completes. */
 static bool is_bounce_of_selected(struct prefilter *p, struct lexer *lexer, struct text raw,
                                   struct log_line *line, struct place *place)
 {
 	const char *end = raw.ptr + raw.len;
 	const char *after_id = place->id.ptr + place->id.len;
-	if (end - after_id < 7 || memcmp(after_id, " <= <> ", 7) != 0)
+	if (end - after_id < 4 || after_id[0] != ' ' || after_id[2] != '=' || after_id[3] != ' ' ||
+	    (after_id[1] != '<' && after_id[1] != '(') ||
+	    memmem(after_id, (size_t)(end - after_id), " R=", 3) == NULL)
 		return false;
 	if (!place->parsed) {
 		lexer_parse(lexer, raw.ptr, raw.len, line);
 		place->parsed = true;
 	}
 	struct text parent = fields_get(&line->fields, FIELD_R);
-	if (line->kind != LK_ARRIVAL || !idset_has(p->ids, parent))
+	if ((line->kind != LK_ARRIVAL && line->kind != LK_FAKE_REJECT) ||
+	    !idset_has(p->ids, parent))
 		return false;
 	/* full: this line still links the two; the bounce's own record,
 	 * which no line of it selects, is left incomplete */

@@ -677,8 +677,10 @@ void input_reread(struct input *input)
 	/* a first pass that stopped early: read on, so every file's end is
 	 * known and the second pass reads all of it */
 	struct input_line rest;
-	while (input_next_line(input, &rest))
-		continue;
+	bool more;
+	do
+		more = input_next_line(input, &rest);
+	while (more);
 	for (size_t i = 0; i < input->count; i++) {
 		struct source *src = &input->sources[i];
 		src->end_offset = src->position.offset;

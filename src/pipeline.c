@@ -82,9 +82,9 @@ static void gate_line(struct loop *loop, struct prefilter *gate, const struct in
 	if (v.parsed) {
 		loop->lexed++;
 		deliver_line(loop, raw, line);
-	}
-	else
+	} else {
 		take_line(loop, raw, line);
+	}
 }
 
 /* grep: a first pass over the input to narrow the second (prefilter.h);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "timestamp.h"
 
 static FILE *open_unparsed(const char *path)
 {
@@ -30,8 +31,7 @@ static void close_unparsed(FILE *file, const char *path)
 
 static bool in_window(const struct pipeline_options *options, int64_t epoch)
 {
-	return (options->since == 0 || epoch >= options->since) &&
-	       (options->until == 0 || epoch < options->until);
+	return timestamp_in_window(epoch, options->since, options->until);
 }
 
 struct loop {

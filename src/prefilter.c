@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "idset.h"
+#include "timestamp.h"
 #include "xalloc.h"
 
 struct prefilter {
@@ -61,8 +62,7 @@ static struct place place_of(struct lexer *lexer, struct text raw, struct log_li
 
 static bool in_window(const struct prefilter *p, int64_t epoch)
 {
-	return (p->options.since == 0 || epoch >= p->options.since) &&
-	       (p->options.until == 0 || epoch < p->options.until);
+	return timestamp_in_window(epoch, p->options.since, p->options.until);
 }
 
 static bool may_select(const struct prefilter *p, struct text raw)

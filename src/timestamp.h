@@ -33,6 +33,12 @@ struct local_time_cache {
 
 void local_time_cache_init(struct local_time_cache *cache);
 
+/* --since/--until: since <= epoch < until, where 0 is no bound. */
+static inline bool timestamp_in_window(int64_t epoch, int64_t since, int64_t until)
+{
+	return (since == 0 || epoch >= since) && (until == 0 || epoch < until);
+}
+
 /* Exim's timestamp at the start of s; true when s starts with one that is
  * followed by a space or the end. */
 bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,

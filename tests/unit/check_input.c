@@ -140,6 +140,20 @@ static char *slurp(const char *path)
 	return text;
 }
 
+/* A writer of text into fifo, in a child the caller waits for: a shell,
+ * so valgrind does not leak-check a copy of the test. */
+static pid_t write_into_fifo(const char *fifo, const char *text)
+{
+	pid_t writer = fork();
+	ck_assert_int_ge(writer, 0);
+	if (writer == 0) {
+		execl("/bin/sh", "sh", "-c", "printf '%s' \"$0\" >\"$1\"", text, fifo,
+		      (char *)NULL);
+		_exit(127);
+	}
+	return writer;
+}
+
 /* ---- plain files ---- */
 
 START_TEST(test_plain_with_final_newline)
@@ -515,13 +529,7 @@ START_TEST(test_fifo_is_read_once)
 	static const char earlier[] = "2024-01-01 00:00:00 Start queue run: pid=1\n";
 	write_file(plain, later, sizeof later - 1);
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-	pid_t writer = fork();
-	ck_assert_int_ge(writer, 0);
-	if (writer == 0) { /* a shell, so valgrind does not leak-check a copy of us */
-		execl("/bin/sh", "sh", "-c", "printf '%s' \"$0\" >\"$1\"", earlier, fifo,
-		      (char *)NULL);
-		_exit(127);
-	}
+	pid_t writer = write_into_fifo(fifo, earlier);
 	const char *paths[] = { plain, fifo };
 	struct read_result r;
 	read_all(paths, 2, &r);
@@ -747,13 +755,7 @@ START_TEST(test_reread_refused_for_a_fifo_and_a_plan)
 	char *fifo = path_in(dir, "fifo");
 	static const char text[] = "2024-01-01 00:00:00 Start queue run: pid=1\n";
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-	pid_t writer = fork();
-	ck_assert_int_ge(writer, 0);
-	if (writer == 0) { /* a shell, so valgrind does not leak-check a copy of us */
-		execl("/bin/sh", "sh", "-c", "printf '%s' \"$0\" >\"$1\"", text, fifo,
-		      (char *)NULL);
-		_exit(127);
-	}
+	pid_t writer = write_into_fifo(fifo, text);
 	const char *paths[] = { fifo };
 	struct input *input = input_open(paths, 1);
 	ck_assert(!input_keep_for_rereading(input));

@@ -63,6 +63,7 @@ struct drilldown {
 	struct drilldown_options options;
 	FILE *out;
 	pcre2_code *pattern;
+	pcre2_code *bulk_pattern; /* see search_lines; pattern itself, or NULL */
 	pcre2_match_data *match;
 	pcre2_match_context *context;
 	pcre2_jit_stack *jit_stack;
@@ -235,11 +236,26 @@ static bool may_select(void *state, const char *s, size_t length)
 	                          d->context) != PCRE2_ERROR_NOMATCH;
 }
 
+/* The same test over many lines at once: one call for a read-ahead of a
+ * megabyte instead of one per line, and PCRE2 skips ahead to where a
+ * match could start faster than lines can be split. */
+static enum line_search search_lines(void *state, const char *s, size_t length, size_t *at)
+{
+	struct drilldown *d = state;
+	int rc = pcre2_match(d->bulk_pattern, (PCRE2_SPTR)s, length, 0, 0, d->match, d->context);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return LINE_SEARCH_NONE;
+	if (rc < 0) /* a limit: the lines are tried one by one */
+		return LINE_SEARCH_UNSURE;
+	*at = (size_t)pcre2_get_ovector_pointer(d->match)[0];
+	return LINE_SEARCH_FOUND;
+}
+
 bool drilldown_line_test(struct drilldown *d, struct line_test *out)
 {
 	if (d->options.id_count > 0 || d->options.invert || d->options.related)
 		return false;
-	*out = (struct line_test){ may_select, d };
+	*out = (struct line_test){ may_select, d, d->bulk_pattern ? search_lines : NULL };
 	return true;
 }
 
@@ -841,6 +857,42 @@ void drilldown_watch_table(struct drilldown *drilldown, const struct txn_table *
 
 /* ---- life cycle ---- */
 
+static void jit_compile(pcre2_code *code)
+{
+	/* JIT is an optimisation: without it (no JIT support) the
+	 * interpreter runs the same pattern */
+#ifndef EXIMEXPLAIN_NO_JIT /* make check-valgrind: memcheck cannot follow JIT code */
+	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+#else
+	(void)code;
+#endif
+}
+
+/* For search_lines: a pattern that finds, in many lines at once, every
+ * match it has in a line alone (and perhaps more: a match may run on
+ * into the next line, which the line's own test then turns down). That
+ * holds unless the pattern can see where its subject begins or ends
+ * other than by ^, which multiline mode makes a line's start: $, \z, \b
+ * and every escape, lookarounds, verbs and atomic groups, all of which
+ * need a $, a \ or a (. A literal has nothing of the kind. NULL when the
+ * lines must be tested one by one. */
+static pcre2_code *bulk_pattern(struct drilldown *d, const char *pattern, uint32_t flags)
+{
+	if (d->options.literal)
+		return d->pattern;
+	if (strpbrk(pattern, "$\\(") != NULL)
+		return NULL;
+	if (strchr(pattern, '^') == NULL)
+		return d->pattern;
+	int code;
+	PCRE2_SIZE offset;
+	pcre2_code *bulk = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	                                 flags | PCRE2_MULTILINE, &code, &offset, NULL);
+	if (bulk != NULL)
+		jit_compile(bulk);
+	return bulk;
+}
+
 static bool compile(struct drilldown *d, char *error, size_t error_size)
 {
 	uint32_t flags = 0;
@@ -868,11 +920,8 @@ static bool compile(struct drilldown *d, char *error, size_t error_size)
 		         (const char *)reason);
 		return false;
 	}
-	/* JIT is an optimisation: without it (no JIT support) the
-	 * interpreter runs the same pattern */
-#ifndef EXIMEXPLAIN_NO_JIT /* make check-valgrind: memcheck cannot follow JIT code */
-	pcre2_jit_compile(d->pattern, PCRE2_JIT_COMPLETE);
-#endif
+	jit_compile(d->pattern);
+	d->bulk_pattern = bulk_pattern(d, pattern, flags);
 	d->match = pcre2_match_data_create(1, NULL);
 	d->context = pcre2_match_context_create(NULL);
 	if (d->match == NULL || d->context == NULL)
@@ -911,6 +960,8 @@ void drilldown_free(struct drilldown *d)
 	pcre2_jit_stack_free(d->jit_stack);
 	pcre2_match_context_free(d->context);
 	pcre2_match_data_free(d->match);
+	if (d->bulk_pattern != d->pattern)
+		pcre2_code_free(d->bulk_pattern);
 	pcre2_code_free(d->pattern);
 	free(d);
 }

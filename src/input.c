@@ -69,6 +69,9 @@ struct reader {
 	uint64_t raw_bytes; /* gzip: compressed bytes read so far */
 	uint64_t limit;     /* stream offset where reading stops (a reread) */
 	uint64_t line_number;
+	size_t line_at;     /* where in buf the line returned last starts */
+	size_t whole_end;   /* just after the last newline in buf (read-ahead) */
+	bool whole_known;   /* whole_end is worked out for what buf holds */
 };
 
 struct source {
@@ -256,6 +259,7 @@ static void fill_gzip(struct reader *r, size_t room)
 /* Move the unread bytes to the front and read more behind them. */
 static void reader_fill(struct reader *r)
 {
+	r->whole_known = false;
 	if (r->start > 0) {
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
 		r->base += r->start;
@@ -362,6 +366,7 @@ static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t 
 			}
 			out->text = text_make(from, length);
 			out->line_number = ++r->line_number;
+			r->line_at = (size_t)(from - r->buf);
 			return true;
 		}
 		/* More than the cap and still no newline: cut here, drop the rest. */
@@ -369,6 +374,7 @@ static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t 
 			out->text = text_make(from, INPUT_LINE_MAX);
 			out->truncated = true;
 			out->line_number = ++r->line_number;
+			r->line_at = (size_t)(from - r->buf);
 			(*truncated)++;
 			r->start = r->end; /* the view stays valid: no refill yet */
 			r->skipping = true;
@@ -394,10 +400,28 @@ static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t 
 			out->text = text_make(from, length);
 			out->truncated = false;
 			out->line_number = ++r->line_number;
+			r->line_at = (size_t)(from - r->buf);
 			return true;
 		}
 		reader_fill(r);
 	}
+}
+
+/* The read-ahead: from the line returned last to the end of the last
+ * whole line held (or of all the bytes, once no more will come). */
+static struct input_ahead reader_ahead(struct reader *r)
+{
+	if (!r->whole_known) {
+		const char *newline = r->end > r->start
+		                      ? memrchr(r->buf + r->start, '\n', r->end - r->start) : NULL;
+		r->whole_end = newline ? (size_t)(newline - r->buf) + 1 : r->start;
+		r->whole_known = true;
+	}
+	size_t end = r->eof ? r->end : r->whole_end;
+	if (end < r->start)
+		end = r->start;
+	return (struct input_ahead){ text_make(r->buf + r->line_at, end - r->line_at),
+		                     r->base + r->line_at };
 }
 
 /* Bytes consumed: up to the end of the last line handed out. */
@@ -634,6 +658,11 @@ static bool open_next_source(struct input *input)
 		return true;
 	}
 	return false;
+}
+
+struct input_ahead input_read_ahead(struct input *input)
+{
+	return reader_ahead(input->current);
 }
 
 bool input_next_line(struct input *input, struct input_line *out)

@@ -118,6 +118,21 @@ void input_reread(struct input *input);
 /* Next line; false at the end of the last file. */
 bool input_next_line(struct input *input, struct input_line *out);
 
+/* What is already read beyond the line returned last, for a caller that
+ * searches ahead in bulk rather than line by line (grep's first pass):
+ * the bytes from that line's start to the end of the last whole line
+ * held, or to the end of the file once it is all read. They may hold
+ * more than the lines to come (a CR before a newline, the rest of a line
+ * cut at INPUT_LINE_MAX, bytes past a reread's end), never less. offset
+ * is the file's stream offset of text.ptr (decompressed for gzip), so
+ * places found can be told apart from those of an earlier read-ahead.
+ * Valid until the next input_next_line() call. */
+struct input_ahead {
+	struct text text;
+	uint64_t offset;
+};
+struct input_ahead input_read_ahead(struct input *input);
+
 /* True once when the line returned last was the first of a new file, so
  * the caller can reset per-file state. */
 bool input_file_changed(struct input *input);

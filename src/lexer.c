@@ -489,30 +489,58 @@ static void set_syslog_year(struct lexer *lexer, const char *exim_stamp)
 /* Only the branch of lexer_parse for an Exim timestamp at the very start:
  * its s[3] is a digit and s[10] a space, which no syslog or journald
  * wrapper that strip_syslog knows has, and no byte-order mark comes first. */
-enum lexer_head lexer_peek_head(struct lexer *lexer, const char *line, size_t length,
-                                struct text *id, int64_t *epoch)
+static bool looks_like_exim_stamp(const char *line, size_t length)
 {
-	if (length < 20 || !is_digit(line[0]) || !is_digit(line[3]) || line[4] != '-' ||
-	    line[10] != ' ')
-		return LEXER_HEAD_UNSURE;
-	struct timestamp ts;
-	if (!timestamp_parse_exim(&lexer->local_time, line, length, &ts))
-		return LEXER_HEAD_UNSURE;
-	if (ts.length < length)
-		ts.length++;
-	const char *s = line + ts.length;
-	size_t n = length - ts.length;
+	return length >= 20 && is_digit(line[0]) && is_digit(line[3]) && line[4] == '-' &&
+	       line[10] == ' ';
+}
+
+/* After a stamp of stamp_length bytes: the ID, and the line becomes the
+ * entry later continuation lines belong to. */
+static enum lexer_head enter_head(struct lexer *lexer, const char *line, size_t length,
+                                  size_t stamp_length, struct text *id)
+{
+	if (stamp_length < length)
+		stamp_length++;
+	const char *s = line + stamp_length;
+	size_t n = length - stamp_length;
 	long pid;
 	s += lex_pid(s, n, &pid);
 	n = length - (size_t)(s - line);
 	size_t id_length = message_id_length(s, n);
 	set_syslog_year(lexer, line);
 	*id = text_make(id_length ? s : NULL, id_length);
-	*epoch = ts.epoch;
 	lexer->entry_kind = LK_UNKNOWN;
 	lexer->entry_id_length = id_length;
 	memcpy(lexer->entry_id, s, id_length);
 	return id_length ? LEXER_HEAD_MESSAGE : LEXER_HEAD_ENTRY;
+}
+
+enum lexer_head lexer_peek_head(struct lexer *lexer, const char *line, size_t length,
+                                struct text *id, int64_t *epoch)
+{
+	struct timestamp ts;
+	if (!looks_like_exim_stamp(line, length) ||
+	    !timestamp_parse_exim(&lexer->local_time, line, length, &ts))
+		return LEXER_HEAD_UNSURE;
+	*epoch = ts.epoch;
+	return enter_head(lexer, line, length, ts.length, id);
+}
+
+bool lexer_is_head_in_minute(const struct lexer *lexer, const char *line, size_t length)
+{
+	return looks_like_exim_stamp(line, length) &&
+	       timestamp_exim_length_in_minute(&lexer->local_time, line, length) != 0;
+}
+
+enum lexer_head lexer_skim_head(struct lexer *lexer, const char *line, size_t length,
+                                struct text *id)
+{
+	size_t stamp_length;
+	if (!looks_like_exim_stamp(line, length) ||
+	    (stamp_length = timestamp_exim_length_in_minute(&lexer->local_time, line, length)) == 0)
+		return LEXER_HEAD_UNSURE;
+	return enter_head(lexer, line, length, stamp_length, id);
 }
 
 void lexer_parse(struct lexer *lexer, const char *line, size_t length,

@@ -99,6 +99,19 @@ enum lexer_head {
 enum lexer_head lexer_peek_head(struct lexer *lexer, const char *line, size_t length,
                                 struct text *id, int64_t *epoch);
 
+/* lexer_peek_head without the time, for a caller with no time window:
+ * cheaper still, because it only recognises a stamp of the minute the
+ * lexer saw last (the next lines nearly always share it) and works out
+ * no epoch. LEXER_HEAD_UNSURE (nothing changed) when the stamp is of
+ * another minute or not one: then ask lexer_peek_head. */
+enum lexer_head lexer_skim_head(struct lexer *lexer, const char *line, size_t length,
+                                struct text *id);
+
+/* True when lexer_skim_head would place this line (and change nothing
+ * yet): a caller may put off placing it until a later line needs it, as
+ * long as no other line goes to the lexer first. */
+bool lexer_is_head_in_minute(const struct lexer *lexer, const char *line, size_t length);
+
 /* Forget the entry before: call between input files. */
 void lexer_reset(struct lexer *lexer);
 

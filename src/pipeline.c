@@ -70,10 +70,10 @@ static void take_line(struct loop *loop, const struct input_line *raw, struct lo
 }
 
 /* The second pass of two: only the lines the prefilter lets through. */
-static void gate_line(struct loop *loop, struct prefilter *gate, const struct input_line *raw,
-                      struct log_line *line)
+static void gate_line(struct loop *loop, struct prefilter *gate, struct input *input,
+                      const struct input_line *raw, struct log_line *line)
 {
-	struct prefilter_verdict v = prefilter_gate(gate, loop->lexer, raw->text, line);
+	struct prefilter_verdict v = prefilter_gate(gate, loop->lexer, input, raw, line);
 	if (!v.take) {
 		if (v.head) /* its continuation lines share its window */
 			loop->taken = in_window(loop->options, v.epoch);
@@ -172,7 +172,7 @@ int pipeline_run(const char *const *paths, size_t count,
 		if (input_file_changed(input))
 			lexer_reset(loop.lexer);
 		if (gate)
-			gate_line(&loop, gate, &raw, &line);
+			gate_line(&loop, gate, input, &raw, &line);
 		else
 			take_line(&loop, &raw, &line);
 		if (resume && line.epoch > resume->last_times[raw.file_index])

@@ -36,10 +36,22 @@
 
 #define PREFILTER_IDS_MAX (1u << 19) /* 512Ki IDs, at most 24 MiB of slots */
 
-/* True when the sink could select by this line; may be true for more. */
+/* What a search through many lines at once found. */
+enum line_search {
+	LINE_SEARCH_NONE,   /* no line there may select */
+	LINE_SEARCH_FOUND,  /* none before *at does; the line holding it may */
+	LINE_SEARCH_UNSURE  /* it cannot tell: test each line there */
+};
+
 struct line_test {
+	/* True when the sink could select by this line; may be true for more. */
 	bool (*may_select)(void *context, const char *line, size_t length);
 	void *context;
+	/* NULL, or the same test over whole lines as read (newlines between
+	 * them, perhaps a CR before one) in one go: the first pass only tests
+	 * the lines at or after what it finds. It may find what is no line's
+	 * match; it must never miss a line may_select is true for. */
+	enum line_search (*search)(void *context, const char *bytes, size_t length, size_t *at);
 };
 
 struct prefilter_options {
@@ -57,7 +69,6 @@ void prefilter_free(struct prefilter *prefilter);
  * than PREFILTER_IDS_MAX: the second pass must then take every line. */
 bool prefilter_scan(struct prefilter *prefilter, struct input *input, struct lexer *lexer);
 
-/* The second pass, line by line. */
 struct prefilter_verdict {
 	bool take;   /* hand the line to the sink */
 	bool parsed; /* the line is lexed into *line already */
@@ -69,7 +80,10 @@ struct prefilter_verdict {
 /* Messages the first pass found (and bounces the second added). */
 size_t prefilter_selected(const struct prefilter *prefilter);
 
+/* The second pass, line by line: raw is the line input_next_line just
+ * returned from input. */
 struct prefilter_verdict prefilter_gate(struct prefilter *prefilter, struct lexer *lexer,
-                                        struct text raw, struct log_line *line);
+                                        struct input *input, const struct input_line *raw,
+                                        struct log_line *line);
 
 #endif

@@ -114,15 +114,10 @@ static bool minute_of(struct local_time_cache *cache, const char *s, int64_t *wa
 	return true;
 }
 
-bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
-                          size_t length, struct timestamp *out)
+/* What follows "YYYY-MM-DD HH:MM:SS": perhaps ".mmm", perhaps " +hhmm",
+ * then a space or the end. The stamp's length, or 0 when it is not one. */
+static size_t stamp_tail(const char *s, size_t length, struct timestamp *out)
 {
-	/* YYYY-MM-DD HH:MM:SS is 19 bytes. */
-	int second;
-	int64_t minute_wall, local_offset;
-	if (length < 19 || s[16] != ':' || !digits(s + 17, 2, &second) || second > 60 ||
-	    !minute_of(cache, s, &minute_wall, &local_offset))
-		return false;
 	size_t pos = 19;
 	out->millisecond = -1;
 	int ms;
@@ -141,6 +136,26 @@ bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
 		pos += 6;
 	}
 	if (pos < length && s[pos] != ' ')
+		return 0;
+	return pos;
+}
+
+static bool second_of(const char *s, size_t length, int *second)
+{
+	return length >= 19 && s[16] == ':' && digits(s + 17, 2, second) && *second <= 60;
+}
+
+bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
+                          size_t length, struct timestamp *out)
+{
+	/* YYYY-MM-DD HH:MM:SS is 19 bytes. */
+	int second;
+	int64_t minute_wall, local_offset;
+	if (!second_of(s, length, &second) ||
+	    !minute_of(cache, s, &minute_wall, &local_offset))
+		return false;
+	size_t pos = stamp_tail(s, length, out);
+	if (pos == 0)
 		return false;
 	out->wall = minute_wall + second;
 	if (out->has_zone)
@@ -149,6 +164,17 @@ bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
 		out->epoch = out->wall - local_offset;
 	out->length = pos;
 	return true;
+}
+
+size_t timestamp_exim_length_in_minute(const struct local_time_cache *cache, const char *s,
+                                       size_t length)
+{
+	int second;
+	struct timestamp unused;
+	if (!cache->minute_valid || !second_of(s, length, &second) ||
+	    memcmp(cache->minute_text, s, 16) != 0)
+		return 0;
+	return stamp_tail(s, length, &unused);
 }
 
 /* Wall-clock fields of epoch in the log's zone, and that zone's offset. */

@@ -44,6 +44,13 @@ static inline bool timestamp_in_window(int64_t epoch, int64_t since, int64_t unt
 bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
                           size_t length, struct timestamp *out);
 
+/* When s starts with an Exim timestamp of the minute the cache holds (the
+ * one timestamp_parse_exim saw last), the stamp's length as that would
+ * find it; else 0, and only timestamp_parse_exim can tell. Works out no
+ * time, so it costs a comparison: for a caller that skips most lines. */
+size_t timestamp_exim_length_in_minute(const struct local_time_cache *cache, const char *s,
+                                       size_t length);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t timestamp_days_from_civil(int64_t year, unsigned month, unsigned day);
 

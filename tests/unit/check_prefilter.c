@@ -446,7 +446,7 @@ static void second_pass(struct prefilter *prefilter, struct input *input, struct
 	while (input_next_line(input, &raw)) {
 		if (input_file_changed(input))
 			lexer_reset(lexer);
-		struct prefilter_verdict v = prefilter_gate(prefilter, lexer, raw.text, &line);
+		struct prefilter_verdict v = prefilter_gate(prefilter, lexer, input, &raw, &line);
 		if (v.take && !v.parsed)
 			lexer_parse(lexer, raw.text.ptr, raw.text.len, &line);
 		ck_assert_uint_lt(out->count, MAX_GATED);

@@ -1,6 +1,6 @@
 /*
  * input: files -> lines. One reader at a time holds a fixed buffer of
- * READ_CHUNK + INPUT_LINE_MAX bytes; lines are found with memchr and handed
+ * INPUT_BUFFER_SIZE bytes; lines are found with memchr and handed
  * out as views into it, so the hot path copies nothing and allocates
  * nothing. gzip is recognised by its magic bytes, never by name. Each
  * reader knows the stream offset of its buffer's first byte, so where a
@@ -33,7 +33,6 @@
 #include "msg.h"
 #include "xalloc.h"
 
-#define READ_CHUNK (1024 * 1024)
 #define RAW_CHUNK (256 * 1024)
 /* How far into a file to look for its first timestamp when ordering. */
 #define PEEK_LIMIT (64 * 1024)
@@ -266,7 +265,7 @@ static void reader_fill(struct reader *r)
 		r->end -= r->start;
 		r->start = 0;
 	}
-	size_t room = READ_CHUNK + INPUT_LINE_MAX - r->end;
+	size_t room = INPUT_BUFFER_SIZE - r->end;
 	if (room == 0 || r->eof)
 		return;
 	if (r->gzip)
@@ -333,7 +332,7 @@ static bool reader_open(struct reader *r, const char *path, int fd, bool peek, c
 		r->z_ready = true;
 		r->gzip = true;
 		r->eof = false;
-		fill_gzip(r, READ_CHUNK + INPUT_LINE_MAX);
+		fill_gzip(r, INPUT_BUFFER_SIZE);
 	}
 	r->limit = limit; /* set only now: the gzip magic is read whatever it is */
 	if (!r->gzip && r->end > limit)
@@ -514,7 +513,7 @@ static struct input *input_new(size_t n)
 {
 	struct input *input = xcalloc(1, sizeof *input);
 	input->sources = xcalloc(n, sizeof *input->sources);
-	input->buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
+	input->buf = xmalloc(INPUT_BUFFER_SIZE);
 	input->raw = xmalloc(RAW_CHUNK);
 	return input;
 }
@@ -530,7 +529,7 @@ struct input *input_open(const char *const *paths, size_t n)
 	input->lexer = lexer_new();
 	/* Peeking uses its own buffers, which a kept reader takes with it. */
 	struct reader *peek = xmalloc(sizeof *peek);
-	char *peek_buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
+	char *peek_buf = xmalloc(INPUT_BUFFER_SIZE);
 	unsigned char *peek_raw = xmalloc(RAW_CHUNK);
 	size_t kept_fds = 0;
 	bool stdin_seen = false;
@@ -557,7 +556,7 @@ struct input *input_open(const char *const *paths, size_t n)
 			/* It cannot be reread: keep the reader, bytes peeked and all. */
 			src->kept = peek;
 			peek = xmalloc(sizeof *peek);
-			peek_buf = xmalloc(READ_CHUNK + INPUT_LINE_MAX);
+			peek_buf = xmalloc(INPUT_BUFFER_SIZE);
 			peek_raw = xmalloc(RAW_CHUNK);
 			continue;
 		}

@@ -32,6 +32,11 @@
  * Beyond this a line is truncated (and counted), never a crash. */
 #define INPUT_LINE_MAX (256 * 1024)
 
+/* A reader's buffer: a megabyte read at a time, and room for a line of
+ * INPUT_LINE_MAX. When no whole line is left in it, what is left moves to
+ * its start and the rest fills (so lines end where tests can tell). */
+#define INPUT_BUFFER_SIZE (1024 * 1024 + INPUT_LINE_MAX)
+
 /* Log text deflates 10 to 30 times; only a stream built to expand (a
  * "gzip bomb") goes past 100. Past INPUT_GZIP_RATIO_FLOOR decompressed
  * bytes, a gzip file whose output exceeds INPUT_GZIP_RATIO_MAX times the

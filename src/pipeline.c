@@ -111,9 +111,10 @@ static struct prefilter *first_pass(const struct pipeline_options *options,
 	lexer_free(scan_lexer);
 	input_reread(input);
 	if (options->verbose)
-		msg_info(narrowed ? "first pass: %zu messages may match"
-		                  : "first pass: more than %zu messages may match; the second "
+		msg_info(narrowed ? "first pass (%s): %zu messages may match"
+		                  : "first pass (%s): more than %zu messages may match; the second "
 		                    "pass reads every line",
+		         options->prefilter->search ? "lines searched in bulk" : "each line tested",
 		         prefilter_selected(gate));
 	if (narrowed)
 		return gate;

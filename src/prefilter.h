@@ -74,7 +74,8 @@ struct prefilter_verdict {
 	bool parsed; /* the line is lexed into *line already */
 	bool head;   /* the line starts an entry at epoch (also when left out:
 	                the window of its continuation lines is that entry's) */
-	int64_t epoch;
+	int64_t epoch; /* 0 when the options have no window: no time is
+	                  worked out for a line left out then */
 };
 
 /* Messages the first pass found (and bounces the second added). */

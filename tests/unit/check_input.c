@@ -1507,7 +1507,7 @@ static size_t nth_line_start(const char *text, size_t i)
 
 static void check_large_file(bool gzip)
 {
-	/* well over one buffer (READ_CHUNK + INPUT_LINE_MAX) */
+	/* well over one buffer (INPUT_BUFFER_SIZE) */
 	enum { COUNT = 30000 };
 	char *text = numbered_lines(COUNT);
 	size_t length = strlen(text);

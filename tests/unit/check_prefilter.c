@@ -670,6 +670,13 @@ START_TEST(test_gate_tells_head_and_epoch_of_skipped_lines)
 	struct needle needle = { "nothing has this" };
 	struct prefilter_options options = needle_options(&needle);
 	struct two_passes run;
+	/* with no window no time is worked out; a line still tells it is a head */
+	run_two_passes(lines, COUNT(lines), &options, &run);
+	for (size_t i = 0; i < COUNT(heads); i++)
+		ck_assert_msg(run.verdict[i].head == heads[i].head, "no window, line %zu: head %d",
+		              i + 1, run.verdict[i].head);
+	/* with one, the time of each head */
+	options.since = utc_epoch(2024, 3, 14, 0, 0, 0);
 	run_two_passes(lines, COUNT(lines), &options, &run);
 	ck_assert(run.narrowed);
 	ck_assert_uint_eq(run.selected_after_scan, 0);
@@ -687,6 +694,219 @@ START_TEST(test_gate_tells_head_and_epoch_of_skipped_lines)
 	}
 	ck_assert_msg(run.verdict[6].parsed && run.verdict[7].parsed,
 	              "syslog-wrapped lines are placed by lexer_parse");
+}
+END_TEST
+
+/* ---- searching ahead (line_test.search) ---- */
+
+/* The needle again, counting the lines it is asked about, and searched
+ * for in bulk as drilldown's search_lines does with PCRE2. */
+struct counted_needle {
+	const char *text;
+	size_t tested;
+	bool unsure; /* the search never knows */
+};
+
+static bool holds_counted_needle(void *context, const char *line, size_t length)
+{
+	struct counted_needle *needle = context;
+	needle->tested++;
+	return memmem(line, length, needle->text, strlen(needle->text)) != NULL;
+}
+
+static enum line_search search_needle(void *context, const char *bytes, size_t length,
+                                      size_t *at)
+{
+	const struct counted_needle *needle = context;
+	if (needle->unsure)
+		return LINE_SEARCH_UNSURE;
+	const char *hit = memmem(bytes, length, needle->text, strlen(needle->text));
+	if (hit == NULL)
+		return LINE_SEARCH_NONE;
+	*at = (size_t)(hit - bytes);
+	return LINE_SEARCH_FOUND;
+}
+
+static uint32_t next_random(uint32_t *state)
+{
+	*state = *state * 1103515245u + 12345u;
+	return *state >> 8;
+}
+
+/* About 3.5 MB of log, so that the read-ahead (a buffer of a megabyte and
+ * more) ends many times, wherever a line happens to: messages of a few
+ * lines, some with continuation lines, entries of no message, a minute
+ * that changes every few hundred lines, CRLF line ends, a line longer
+ * than INPUT_LINE_MAX, and the needle in message, continuation and loose
+ * lines, in a CR and past a cut. Returns the number of lines. */
+static size_t write_big_log(const char *path, const char *needle)
+{
+	struct strbuf log = STRBUF_INIT;
+	uint32_t seed = 12345;
+	size_t lines = 0;
+	char stamp[32], id[32];
+	/* where the read-ahead ends next: input.c reads 256 KiB first (enough
+	 * to tell gzip), then fills its buffer from the line cut at the end */
+	size_t boundary = 256 * 1024;
+	for (unsigned m = 0; log.len < 3500000; m++) {
+		unsigned minute = m / 150;
+		snprintf(stamp, sizeof stamp, "2024-03-14 %02u:%02u:%02u", 10 + minute / 60 % 10,
+		         minute % 60, m % 60);
+		snprintf(id, sizeof id, "1rk%03u-%06u-%02u", m % 1000, m, m % 100);
+		uint32_t r = next_random(&seed);
+		const char *in_arrival = r % 97 == 0 ? needle : "";
+		const char *in_continuation = r % 89 == 1 ? needle : "";
+		const char *in_loose = r % 83 == 2 ? needle : "";
+		strbuf_printf(&log, "%s %s <= sender%u@example.com H=[192.0.2.%u] P=esmtp S=%u%s%s\n",
+		              stamp, id, m, r % 250, r % 90000, in_arrival,
+		              r % 7 == 0 ? "\r" : "");
+		lines++;
+		if (r % 5 == 0) {
+			strbuf_printf(&log, "  a continuation line of %s%s\n", id, in_continuation);
+			lines++;
+		}
+		strbuf_printf(&log, "%s %s => rcpt%u@example.net R=dnslookup T=remote_smtp "
+		              "H=mx.example.net [198.51.100.%u]\n", stamp, id, m, r % 250);
+		strbuf_printf(&log, "%s SMTP connection from [203.0.113.%u] lost%s\n", stamp,
+		              r % 250, in_loose);
+		if (r % 11 == 0) {
+			strbuf_printf(&log, "  a continuation line of no message%s\n", in_continuation);
+			lines++;
+		}
+		strbuf_printf(&log, "%s %s Completed\n", stamp, id);
+		lines += 3;
+		if (log.len + 400 > boundary) {
+			/* a head the first pass passes over as the last line read
+			 * ahead, then a continuation line that selects its message
+			 * read after the buffer moved: the head must be placed
+			 * before it goes */
+			size_t head_start = log.len;
+			strbuf_printf(&log, "%s 1rkZZZ-%06u-ZZ <= boundary@example.com S=", stamp, m);
+			while (log.len < boundary - 20 - 1)
+				strbuf_append_char(&log, '9');
+			strbuf_printf(&log, "\n  the continuation after the boundary %s\n", needle);
+			ck_assert_uint_eq(head_start < boundary - 20, true);
+			boundary = boundary - 20 + INPUT_BUFFER_SIZE;
+			lines += 2;
+		}
+		if (m == 9000) { /* the needle past the cut of an over-long line */
+			strbuf_printf(&log, "%s %s == x@example.org ", stamp, id);
+			for (size_t i = 0; i < INPUT_LINE_MAX; i++)
+				strbuf_append_char(&log, 'x');
+			strbuf_printf(&log, "%s\n", needle);
+			lines++;
+		}
+		if (m == 11000) { /* the needle in a CR before the newline */
+			strbuf_printf(&log, "%s %s == y@example.org R=x T=y: %.*s\r\n", stamp, id,
+			              (int)strlen(needle) - 1, needle);
+			lines++;
+		}
+	}
+	write_file(path, log.data, log.len);
+	strbuf_release(&log);
+	return lines;
+}
+
+/* Both passes over path; taken[i] for every line of the second. */
+struct gate_run {
+	bool narrowed;
+	size_t selected, lines, taken_count;
+	bool *taken;
+};
+
+static void gate_every_line(const char *path, const struct prefilter_options *options,
+                            struct gate_run *out)
+{
+	const char *paths[] = { path };
+	struct input *input = input_open(paths, 1);
+	ck_assert(input_keep_for_rereading(input));
+	struct lexer *scan_lexer = lexer_new();
+	struct prefilter *prefilter = prefilter_new(options);
+	out->narrowed = prefilter_scan(prefilter, input, scan_lexer);
+	lexer_free(scan_lexer);
+	input_reread(input);
+	struct lexer *lexer = lexer_new();
+	struct input_line raw;
+	struct log_line line;
+	size_t room = 1024;
+	out->taken = calloc(room, sizeof *out->taken);
+	out->lines = out->taken_count = 0;
+	while (input_next_line(input, &raw)) {
+		if (input_file_changed(input))
+			lexer_reset(lexer);
+		struct prefilter_verdict v = prefilter_gate(prefilter, lexer, input, &raw, &line);
+		if (v.take && !v.parsed)
+			lexer_parse(lexer, raw.text.ptr, raw.text.len, &line);
+		if (out->lines == room) {
+			room *= 2;
+			out->taken = realloc(out->taken, room * sizeof *out->taken);
+			ck_assert_ptr_nonnull(out->taken);
+		}
+		out->taken[out->lines++] = v.take;
+		out->taken_count += v.take;
+	}
+	out->selected = prefilter_selected(prefilter);
+	prefilter_free(prefilter);
+	lexer_free(lexer);
+	input_free(input);
+}
+
+static void assert_same_gate(const struct gate_run *a, const struct gate_run *b,
+                             const char *what)
+{
+	ck_assert_msg(a->narrowed == b->narrowed, "%s: narrowed %d, testing each line %d", what,
+	              a->narrowed, b->narrowed);
+	ck_assert_uint_eq(a->lines, b->lines);
+	ck_assert_msg(a->selected == b->selected, "%s: %zu messages selected, testing each "
+	              "line %zu", what, a->selected, b->selected);
+	for (size_t i = 0; i < a->lines; i++)
+		ck_assert_msg(a->taken[i] == b->taken[i], "%s: line %zu taken %d, testing each "
+		              "line %d", what, i + 1, a->taken[i], b->taken[i]);
+}
+
+START_TEST(test_search_takes_what_testing_each_line_takes)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "mainlog");
+	const char *text = "NEEDLE-in-the-log";
+	size_t lines = write_big_log(path, text);
+
+	struct counted_needle each = { text, 0, false };
+	struct prefilter_options options = { .test = { holds_counted_needle, &each, NULL } };
+	struct gate_run reference;
+	gate_every_line(path, &options, &reference);
+	ck_assert(reference.narrowed);
+	ck_assert_uint_gt(reference.selected, 100);
+	ck_assert_uint_gt(each.tested, lines / 2); /* most lines, once or twice */
+
+	struct counted_needle found = { text, 0, false };
+	options.test = (struct line_test){ holds_counted_needle, &found, search_needle };
+	struct gate_run searched;
+	gate_every_line(path, &options, &searched);
+	assert_same_gate(&searched, &reference, "searching ahead");
+	ck_assert_msg(found.tested < lines / 20, "searching ahead tested %zu of %zu lines",
+	              found.tested, lines);
+
+	struct counted_needle unsure = { text, 0, true };
+	options.test = (struct line_test){ holds_counted_needle, &unsure, search_needle };
+	struct gate_run unsure_run;
+	gate_every_line(path, &options, &unsure_run);
+	assert_same_gate(&unsure_run, &reference, "a search that cannot tell");
+
+	/* a window turns the skimming off, not the result */
+	struct gate_run windowed;
+	options.test = (struct line_test){ holds_counted_needle, &found, search_needle };
+	options.since = 1;
+	gate_every_line(path, &options, &windowed);
+	assert_same_gate(&windowed, &reference, "searching ahead in a window");
+
+	free(reference.taken);
+	free(searched.taken);
+	free(unsure_run.taken);
+	free(windowed.taken);
+	remove_tree(dir);
+	free(path);
+	free(dir);
 }
 END_TEST
 
@@ -721,6 +941,7 @@ Suite *prefilter_suite(void)
 	tcase_add_test(passes, test_scan_keeps_to_the_window);
 	tcase_add_test(passes, test_scan_gives_up_past_the_cap);
 	tcase_add_test(passes, test_gate_tells_head_and_epoch_of_skipped_lines);
+	tcase_add_test(passes, test_search_takes_what_testing_each_line_takes);
 	suite_add_tcase(s, passes);
 
 	return s;

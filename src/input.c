@@ -406,6 +406,67 @@ static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t 
 	}
 }
 
+/* Whole lines at once: every whole line held, or one cut at
+ * INPUT_LINE_MAX (the rest skipped), or the last at the end. The same
+ * bytes reader_next_line would go through, with the same lines dropped. */
+static bool reader_next_block(struct reader *r, struct text *out, bool *cut)
+{
+	for (;;) {
+		uint64_t at = r->base + r->start;
+		if (at >= r->limit)
+			return false;
+		char *from = r->buf + r->start;
+		size_t avail = r->end - r->start;
+		if (r->base + r->end > r->limit) /* a gzip reread: stop where the first read did */
+			avail = (size_t)(r->limit - at);
+		if (r->skipping) {
+			char *newline = avail ? memchr(from, '\n', avail) : NULL;
+			if (newline) {
+				r->start += (size_t)(newline - from) + 1;
+				r->skipping = false;
+				continue;
+			}
+		} else {
+			char *newline = avail ? memrchr(from, '\n', avail) : NULL;
+			if (newline) {
+				size_t length = (size_t)(newline - from) + 1;
+				r->start += length;
+				r->line_at = (size_t)(from - r->buf);
+				*out = text_make(from, length);
+				*cut = false;
+				return true;
+			}
+			if (avail > INPUT_LINE_MAX) {
+				*out = text_make(from, INPUT_LINE_MAX);
+				*cut = true;
+				r->line_at = (size_t)(from - r->buf);
+				r->start = r->end; /* the view stays valid: no refill yet */
+				r->skipping = true;
+				return true;
+			}
+		}
+		if (r->skipping)
+			r->start = r->end;
+		if (r->eof) {
+			if (r->start == r->end)
+				return false;
+			if (r->damaged || r->hold_tail) { /* as reader_next_line */
+				if (r->damaged && !r->quiet)
+					msg_warn("%s: incomplete last line before the damage dropped",
+					         display_name(r->name));
+				r->end = r->start;
+				return false;
+			}
+			*out = text_make(from, r->end - r->start);
+			*cut = false;
+			r->line_at = r->start;
+			r->start = r->end;
+			return true;
+		}
+		reader_fill(r);
+	}
+}
+
 /* The read-ahead: from the line returned last to the end of the last
  * whole line held (or of all the bytes, once no more will come). */
 static struct input_ahead reader_ahead(struct reader *r)
@@ -664,6 +725,21 @@ struct input_ahead input_read_ahead(struct input *input)
 	return reader_ahead(input->current);
 }
 
+/* The end of a file in either mode: where it ended, and its descriptor
+ * kept for a reread or closed. */
+static void finish_source(struct input *input)
+{
+	if (input->current->damaged)
+		input->stats.files_damaged++;
+	input->current_source->position.offset = reader_offset(input->current);
+	if (input->keep_fds) {
+		input->current_source->fd = input->current->fd;
+		input->current->fd = -1; /* not closed: read again */
+	}
+	reader_close(input->current);
+	input->reader_open = false;
+}
+
 bool input_next_line(struct input *input, struct input_line *out)
 {
 	for (;;) {
@@ -677,15 +753,21 @@ bool input_next_line(struct input *input, struct input_line *out)
 			input->stats.bytes += out->text.len + 1;
 			return true;
 		}
-		if (input->current->damaged)
-			input->stats.files_damaged++;
-		input->current_source->position.offset = reader_offset(input->current);
-		if (input->keep_fds) {
-			input->current_source->fd = input->current->fd;
-			input->current->fd = -1; /* not closed: read again */
+		finish_source(input);
+	}
+}
+
+bool input_next_block(struct input *input, struct input_block *out)
+{
+	for (;;) {
+		if (!input->reader_open && !open_next_source(input))
+			return false;
+		if (reader_next_block(input->current, &out->text, &out->cut)) {
+			out->file_index = (size_t)(input->current_source - input->sources);
+			input->stats.bytes += out->text.len;
+			return true;
 		}
-		reader_close(input->current);
-		input->reader_open = false;
+		finish_source(input);
 	}
 }
 

@@ -138,6 +138,23 @@ struct input_ahead {
 };
 struct input_ahead input_read_ahead(struct input *input);
 
+/* Whole lines in bulk, for a caller that searches them rather than goes
+ * line by line (grep's first pass), instead of input_next_line: the same
+ * bytes, every line with its newline, but as many as are held at once.
+ * The caller splits them and must take each as input_next_line would
+ * return it: without the CR before its newline, and cut at
+ * INPUT_LINE_MAX (a line in text may be longer). A block without a
+ * newline at its end is a file's last line, or (cut) one already cut at
+ * INPUT_LINE_MAX whose rest is dropped. Lines are not counted (stats
+ * count bytes only); input_file_changed tells a new file as for lines.
+ * Valid until the next call. */
+struct input_block {
+	struct text text;
+	size_t file_index;
+	bool cut;
+};
+bool input_next_block(struct input *input, struct input_block *out);
+
 /* True once when the line returned last was the first of a new file, so
  * the caller can reset per-file state. */
 bool input_file_changed(struct input *input);

@@ -527,12 +527,6 @@ enum lexer_head lexer_peek_head(struct lexer *lexer, const char *line, size_t le
 	return enter_head(lexer, line, length, ts.length, id);
 }
 
-bool lexer_is_head_in_minute(const struct lexer *lexer, const char *line, size_t length)
-{
-	return looks_like_exim_stamp(line, length) &&
-	       timestamp_exim_length_in_minute(&lexer->local_time, line, length) != 0;
-}
-
 enum lexer_head lexer_skim_head(struct lexer *lexer, const char *line, size_t length,
                                 struct text *id)
 {

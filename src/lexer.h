@@ -107,11 +107,6 @@ enum lexer_head lexer_peek_head(struct lexer *lexer, const char *line, size_t le
 enum lexer_head lexer_skim_head(struct lexer *lexer, const char *line, size_t length,
                                 struct text *id);
 
-/* True when lexer_skim_head would place this line (and change nothing
- * yet): a caller may put off placing it until a later line needs it, as
- * long as no other line goes to the lexer first. */
-bool lexer_is_head_in_minute(const struct lexer *lexer, const char *line, size_t length);
-
 /* Forget the entry before: call between input files. */
 void lexer_reset(struct lexer *lexer);
 

@@ -159,64 +159,19 @@ static bool may_be_found(struct prefilter *p, struct search *search, struct inpu
 	return true;
 }
 
-/* ---- the first pass ---- */
-
-/* A head line the first pass passed over: placed (so the lexer knows the
- * entry of the continuation lines after it) only when a later line needs
- * that, or before its bytes go (the line is the last read ahead). Only a
- * head of the minute the lexer knows is left so, which surely places. */
-struct passed_head {
-	struct text line;
-	bool pending;
-};
-
-static void place_passed_head(struct prefilter *p, struct lexer *lexer,
-                              struct passed_head *head, struct log_line *line)
-{
-	if (head->pending)
-		(void)place_of(p, lexer, head->line, line);
-	head->pending = false;
-}
-
-/* With a search and no window, a line not found is never tested and
- * needs no place of its own, only a head to stand for its entry. */
-static bool pass_over(struct prefilter *p, struct lexer *lexer, struct input *input,
-                      const struct input_line *raw, struct search *search,
-                      struct passed_head *head, struct log_line *line)
-{
-	struct input_ahead ahead = input_read_ahead(input);
-	if (may_be_found(p, search, ahead, raw))
-		return false;
-	if (lexer_is_head_in_minute(lexer, raw->text.ptr, raw->text.len)) {
-		*head = (struct passed_head){ raw->text, true };
-		if (raw->text.len + 2 >= ahead.text.len) /* the next read may move it */
-			place_passed_head(p, lexer, head, line);
-		return true;
-	}
-	place_passed_head(p, lexer, head, line);
-	(void)place_of(p, lexer, raw->text, line);
-	return true;
-}
+/* ---- the first pass, line by line ---- */
 
 /* The window follows entries as the pipeline's does: a continuation line
  * is in it when its entry is, and the first file's first lines are. Lines
  * of no message are not noted: the second pass tests them itself. */
-bool prefilter_scan(struct prefilter *p, struct input *input, struct lexer *lexer)
+static bool scan_lines(struct prefilter *p, struct input *input, struct lexer *lexer)
 {
 	struct input_line raw;
 	struct log_line line;
-	struct search search = search_none;
-	struct passed_head head = { { NULL, 0 }, false };
-	bool skimming = p->options.test.search != NULL && p->timeless;
 	bool in = true;
 	while (input_next_line(input, &raw)) {
-		if (input_file_changed(input)) {
+		if (input_file_changed(input))
 			lexer_reset(lexer);
-			head.pending = false;
-		}
-		if (skimming && pass_over(p, lexer, input, &raw, &search, &head, &line))
-			continue;
-		place_passed_head(p, lexer, &head, &line);
 		struct place place = place_of(p, lexer, raw.text, &line);
 		if (place.kind == PLACE_MESSAGE || place.kind == PLACE_ENTRY)
 			in = in_window(p, place.epoch);
@@ -226,6 +181,144 @@ bool prefilter_scan(struct prefilter *p, struct input *input, struct lexer *lexe
 			return false;
 	}
 	return true;
+}
+
+/* ---- the first pass in blocks ---- */
+
+/* With a search and no window, lines need not be gone through one by
+ * one: a block of whole lines (input_next_block) is searched, and only
+ * the lines found are placed and tested. A line is placed as the lexer
+ * would place it in order: a head by itself, anything else (a
+ * continuation, a syslog line) from the last head before it, or from
+ * where the lexer stood, going forward; the lexer is brought to the end
+ * of each block the same way. Each line is gone over at most twice. */
+struct block_scan {
+	struct prefilter *p;
+	struct lexer *lexer;
+	struct input_block block;
+	const char *known_to; /* the lexer has placed every line before this */
+	struct log_line line;
+};
+
+/* A line of the block as input_next_line would return it, and where the
+ * next one starts. */
+static struct text block_line(const struct block_scan *scan, const char *start,
+                              const char **next)
+{
+	const char *end = scan->block.text.ptr + scan->block.text.len;
+	const char *newline = memchr(start, '\n', (size_t)(end - start));
+	size_t length = (size_t)((newline ? newline : end) - start);
+	*next = newline ? newline + 1 : end;
+	if (newline && length > 0 && start[length - 1] == '\r')
+		length--;
+	if (length > INPUT_LINE_MAX)
+		length = INPUT_LINE_MAX;
+	return text_make(start, length);
+}
+
+/* The start of the line that holds at, not before from (a line start). */
+static const char *start_of_line(const char *from, const char *at)
+{
+	const char *newline = at > from ? memrchr(from, '\n', (size_t)(at - from)) : NULL;
+	return newline ? newline + 1 : from;
+}
+
+static void place_forward(struct block_scan *scan, const char *from, const char *to)
+{
+	const char *next;
+	for (const char *s = from; s < to; s = next)
+		(void)place_of(scan->p, scan->lexer, block_line(scan, s, &next), &scan->line);
+}
+
+/* Bring the lexer to the line starting at to: from the last head before
+ * it, or, with none since known_to, from there. */
+static void place_up_to(struct block_scan *scan, const char *to)
+{
+	const char *from = scan->known_to, *next;
+	for (const char *end = to; end > scan->known_to;) {
+		const char *start = start_of_line(scan->known_to, end - 1);
+		struct text text = block_line(scan, start, &next), id;
+		int64_t epoch;
+		if (lexer_peek_head(scan->lexer, text.ptr, text.len, &id, &epoch) !=
+		    LEXER_HEAD_UNSURE) {
+			from = next;
+			break;
+		}
+		end = start;
+	}
+	place_forward(scan, from, to);
+	scan->known_to = to;
+}
+
+/* Place and test the line at start; false when the set is full. */
+static bool test_block_line(struct block_scan *scan, const char *start, const char **next)
+{
+	struct text text = block_line(scan, start, next);
+	struct place place = { 0 };
+	int64_t epoch;
+	if (lexer_peek_head(scan->lexer, text.ptr, text.len, &place.id, &epoch) ==
+	    LEXER_HEAD_UNSURE) {
+		place_up_to(scan, start);
+		place = place_of(scan->p, scan->lexer, text, &scan->line);
+	}
+	scan->known_to = *next;
+	if (place.id.len == 0 || idset_has(scan->p->ids, place.id) || !may_select(scan->p, text))
+		return true;
+	return idset_add(scan->p->ids, place.id);
+}
+
+/* Every line from start to the block's end, as the search cannot tell. */
+static bool test_every_line(struct block_scan *scan, const char *start, const char *end)
+{
+	place_up_to(scan, start);
+	const char *next;
+	for (const char *s = start; s < end; s = next)
+		if (!test_block_line(scan, s, &next))
+			return false;
+	return true;
+}
+
+static bool scan_block(struct block_scan *scan)
+{
+	const struct line_test *test = &scan->p->options.test;
+	const char *pos = scan->block.text.ptr, *end = pos + scan->block.text.len, *next;
+	scan->known_to = pos;
+	while (pos < end) {
+		size_t at = 0;
+		switch (test->search(test->context, pos, (size_t)(end - pos), &at)) {
+		case LINE_SEARCH_NONE:
+			pos = end;
+			break;
+		case LINE_SEARCH_UNSURE:
+			return test_every_line(scan, pos, end);
+		case LINE_SEARCH_FOUND:
+			if (!test_block_line(scan, start_of_line(pos, pos + at), &next))
+				return false;
+			pos = next;
+			break;
+		}
+	}
+	place_up_to(scan, end);
+	return true;
+}
+
+static bool scan_blocks(struct prefilter *p, struct input *input, struct lexer *lexer)
+{
+	struct block_scan scan = { .p = p, .lexer = lexer };
+	while (input_next_block(input, &scan.block)) {
+		if (input_file_changed(input))
+			lexer_reset(lexer);
+		if (!scan_block(&scan))
+			return false;
+	}
+	return true;
+}
+
+bool prefilter_scan(struct prefilter *p, struct input *input, struct lexer *lexer)
+{
+	if (p->options.test.search != NULL && p->timeless)
+		return scan_blocks(p, input, lexer);
+	return scan_lines(p, input, lexer);
 }
 
 /* ---- the second pass ---- */

@@ -99,9 +99,12 @@ void strbuf_append_escaped(struct strbuf *sb, struct text t)
 	const unsigned char *p = (const unsigned char *)t.ptr;
 	for (size_t i = 0; i < t.len;) {
 		unsigned char c = p[i];
-		if (c >= 0x20 && c < 0x7f) {
-			strbuf_append_char(sb, (char)c);
-			i++;
+		if (c >= 0x20 && c < 0x7f) { /* a run of printable ASCII, as it is */
+			size_t end = i + 1;
+			while (end < t.len && p[end] >= 0x20 && p[end] < 0x7f)
+				end++;
+			strbuf_append(sb, t.ptr + i, end - i);
+			i = end;
 			continue;
 		}
 		if (c >= 0x80) {

@@ -292,6 +292,10 @@ static bool scan_block(struct block_scan *scan)
 		case LINE_SEARCH_UNSURE:
 			return test_every_line(scan, pos, end);
 		case LINE_SEARCH_FOUND:
+			if (at >= (size_t)(end - pos)) { /* at the very end: no line */
+				pos = end;
+				break;
+			}
 			if (!test_block_line(scan, start_of_line(pos, pos + at), &next))
 				return false;
 			pos = next;

@@ -101,7 +101,8 @@ static void free_result(struct read_result *r)
 {
 	for (size_t i = 0; i < r->count; i++) {
 		strbuf_release(&r->lines[i]);
-		free(r->files[i]);
+		if (r->files) /* collect_blocks keeps no names */
+			free(r->files[i]);
 	}
 	for (size_t i = 0; i < r->file_count && i < 8; i++)
 		free(r->order[i]);
@@ -641,6 +642,104 @@ START_TEST(test_reread_returns_the_same_lines)
 	free(told);
 	free_result(&first);
 	free_result(&second);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(newer);
+	free(older);
+	free(missing);
+	free(errors);
+	free(dir);
+}
+END_TEST
+
+/* What input_next_block hands out, split into lines as its callers must
+ * (input.h): the lines input_next_line returns, in r->lines. */
+static void collect_blocks(const char *const *paths, size_t n, struct read_result *r)
+{
+	memset(r, 0, sizeof *r);
+	struct input *input = input_open(paths, n);
+	size_t capacity = 0;
+	struct input_block block;
+	while (input_next_block(input, &block)) {
+		bool first = input_file_changed(input);
+		const char *s = block.text.ptr, *end = s + block.text.len;
+		ck_assert_msg(block.text.len > 0, "an empty block");
+		while (s < end) {
+			const char *newline = memchr(s, '\n', (size_t)(end - s));
+			size_t length = (size_t)((newline ? newline : end) - s);
+			bool cut = length > INPUT_LINE_MAX || block.cut;
+			if (newline && length > 0 && s[length - 1] == '\r')
+				length--;
+			if (length > INPUT_LINE_MAX)
+				length = INPUT_LINE_MAX;
+			if (r->count == capacity) {
+				capacity = capacity ? capacity * 2 : 16;
+				r->lines = realloc(r->lines, capacity * sizeof *r->lines);
+				r->truncated = realloc(r->truncated, capacity * sizeof *r->truncated);
+				r->first_of_file =
+					realloc(r->first_of_file, capacity * sizeof *r->first_of_file);
+				ck_assert(r->lines && r->truncated && r->first_of_file);
+			}
+			size_t i = r->count++;
+			strbuf_init(&r->lines[i]);
+			strbuf_append(&r->lines[i], s, length);
+			r->truncated[i] = cut;
+			r->first_of_file[i] = first && s == block.text.ptr;
+			s = newline ? newline + 1 : end;
+		}
+	}
+	r->stats = *input_get_stats(input);
+	input_free(input);
+}
+
+START_TEST(test_blocks_hold_the_lines_read_line_by_line)
+{
+	/* CRLF, a CR alone, lines over the cap with and without their newline
+	 * in the buffer, a last line without one, gzip, a missing file */
+	use_time_zone("UTC");
+	char *dir = make_temp_dir();
+	char *newer = path_in(dir, "exim_mainlog");
+	char *older = path_in(dir, "exim_mainlog.1.gz");
+	char *missing = path_in(dir, "exim_mainlog.2");
+	char *errors = path_in(dir, "stderr");
+	struct strbuf text = STRBUF_INIT;
+	strbuf_append_str(&text, "2024-01-02 00:00:00 1rkNul-000008-AA Completed\r\n\r\n\n");
+	strbuf_append_str(&text, "2024-01-02 00:00:01 over the cap: ");
+	for (size_t i = 0; i < INPUT_LINE_MAX + 10; i++)
+		strbuf_append_char(&text, 'x');
+	strbuf_append_str(&text, "\r\n2024-01-02 00:00:02 far over the buffer: ");
+	for (size_t i = 0; i < INPUT_BUFFER_SIZE + 1000; i++)
+		strbuf_append_char(&text, (char)('a' + i % 26));
+	strbuf_append_str(&text, "\nlone\rcarriage return\n");
+	for (int i = 0; i < 40000; i++)
+		strbuf_printf(&text, "2024-01-02 00:01:%02d line %d of many\n", i % 60, i);
+	strbuf_append_str(&text, "the last, without a newline\r");
+	write_file(newer, text.data, text.len);
+	write_gzip(older, "2024-01-01 00:00:00 1rkNul-000008-AA <= a@example.com\r\n"
+	                  "continued\n", false);
+	const char *paths[] = { newer, missing, older };
+	int saved = capture_stderr(errors);
+	struct read_result lines, blocks;
+	read_all(paths, 3, &lines);
+	collect_blocks(paths, 3, &blocks);
+	restore_stderr(saved);
+	ck_assert_uint_gt(lines.count, 40000);
+	ck_assert_uint_eq(blocks.count, lines.count);
+	for (size_t i = 0; i < lines.count; i++) {
+		ck_assert_msg(strbuf_text(&blocks.lines[i]).len == strbuf_text(&lines.lines[i]).len &&
+		              memcmp(blocks.lines[i].data, lines.lines[i].data,
+		                     lines.lines[i].len) == 0,
+		              "line %zu: blocks hold \"%.40s\", lines \"%.40s\"", i + 1,
+		              blocks.lines[i].data, lines.lines[i].data);
+		ck_assert_msg(blocks.truncated[i] == lines.truncated[i], "line %zu: cut %d, %d",
+		              i + 1, blocks.truncated[i], lines.truncated[i]);
+		ck_assert_msg(blocks.first_of_file[i] == lines.first_of_file[i],
+		              "line %zu: a new file %d, %d", i + 1, blocks.first_of_file[i],
+		              lines.first_of_file[i]);
+	}
+	ck_assert_uint_eq(blocks.stats.files_failed, lines.stats.files_failed);
+	free_result(&lines);
+	free_result(&blocks);
 	strbuf_release(&text);
 	remove_tree(dir);
 	free(newer);
@@ -1742,6 +1841,7 @@ Suite *input_suite(void)
 	tcase_add_test(twice, test_reread_reads_the_file_read_even_if_rotated);
 	tcase_add_test(twice, test_reread_after_a_first_pass_that_stopped_early);
 	tcase_add_test(twice, test_reread_refused_for_a_fifo_and_a_plan);
+	tcase_add_test(twice, test_blocks_hold_the_lines_read_line_by_line);
 	suite_add_tcase(s, twice);
 
 	TCase *in = tcase_create("stdin");

@@ -341,6 +341,27 @@ static bool reader_open(struct reader *r, const char *path, int fd, bool peek, c
 }
 
 /* The next line of one file; false at its end. */
+/* At the end of the stream, the last line, which has no newline; false
+ * when there is none, or when it is dropped. Before damage the bytes end
+ * mid-line; a held tail may still be being written. Either is dropped but
+ * not consumed: the offset stays at its start. */
+static bool reader_last_line(struct reader *r, struct text *out)
+{
+	if (r->start == r->end)
+		return false;
+	if (r->damaged || r->hold_tail) {
+		if (r->damaged && !r->quiet)
+			msg_warn("%s: incomplete last line before the damage dropped",
+			         display_name(r->name));
+		r->end = r->start;
+		return false;
+	}
+	*out = text_make(r->buf + r->start, r->end - r->start);
+	r->line_at = r->start;
+	r->start = r->end;
+	return true;
+}
+
 static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t *truncated)
 {
 	for (;;) {
@@ -382,24 +403,10 @@ static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t 
 		if (r->skipping)
 			r->start = r->end;
 		if (r->eof) {
-			if (r->start == r->end)
+			if (!reader_last_line(r, &out->text))
 				return false;
-			size_t length = r->end - r->start;
-			/* Before damage the bytes end mid-line; a held tail may still
-			 * be being written. Either is dropped but not consumed: the
-			 * offset stays at its start. */
-			if (r->damaged || r->hold_tail) {
-				if (r->damaged && !r->quiet)
-					msg_warn("%s: incomplete last line before the damage dropped",
-					         display_name(r->name));
-				r->end = r->start;
-				return false;
-			}
-			r->start = r->end;
-			out->text = text_make(from, length);
 			out->truncated = false;
 			out->line_number = ++r->line_number;
-			r->line_at = (size_t)(from - r->buf);
 			return true;
 		}
 		reader_fill(r);
@@ -448,20 +455,8 @@ static bool reader_next_block(struct reader *r, struct text *out, bool *cut)
 		if (r->skipping)
 			r->start = r->end;
 		if (r->eof) {
-			if (r->start == r->end)
-				return false;
-			if (r->damaged || r->hold_tail) { /* as reader_next_line */
-				if (r->damaged && !r->quiet)
-					msg_warn("%s: incomplete last line before the damage dropped",
-					         display_name(r->name));
-				r->end = r->start;
-				return false;
-			}
-			*out = text_make(from, r->end - r->start);
 			*cut = false;
-			r->line_at = r->start;
-			r->start = r->end;
-			return true;
+			return reader_last_line(r, out);
 		}
 		reader_fill(r);
 	}

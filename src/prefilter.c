@@ -3,7 +3,13 @@
  * keep). A line's place is found cheaply by lexer_peek_head where it can
  * be (an Exim timestamp, then perhaps an ID) and by lexer_parse where it
  * cannot (continuations, syslog wrappers), so a native Exim log is never
- * lexed in full except for the lines that are taken.
+ * lexed in full except for the lines that are taken. With no window the
+ * time is not worked out at all (lexer_skim_head).
+ *
+ * When the line test can search many lines at once (line_test.search),
+ * the first pass goes through blocks of whole lines and only to the lines
+ * the search finds, and the second tests the lines of no message the
+ * same way; otherwise every line is tested.
  *
  * The second pass follows what the transaction table does with a line: a
  * continuation line belongs to the message of the entry before it (the
@@ -20,8 +26,8 @@
 #include "timestamp.h"
 #include "xalloc.h"
 
-/* Where a pass stands in its search through the read-ahead, in stream
- * offsets of the file being read (input_read_ahead). */
+/* Where the second pass stands in its search through the read-ahead, in
+ * stream offsets of the file being read (input_read_ahead). */
 struct search {
 	size_t file;          /* the file_index they are offsets of */
 	uint64_t searched_to; /* the lines before this are searched */
@@ -113,8 +119,7 @@ size_t prefilter_selected(const struct prefilter *prefilter)
 	return idset_count(prefilter->ids);
 }
 
-/* ---- searching ahead (line_test.search) ---- */
-
+/* ---- the second pass searching ahead (line_test.search) ---- */
 
 static void search_ahead(struct prefilter *p, struct search *search, struct input_ahead ahead)
 {

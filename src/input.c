@@ -362,6 +362,16 @@ static bool reader_last_line(struct reader *r, struct text *out)
 	return true;
 }
 
+/* A line still without its newline past INPUT_LINE_MAX at from: cut
+ * there, and the rest dropped as it comes. */
+static struct text reader_cut_line(struct reader *r, char *from)
+{
+	r->line_at = (size_t)(from - r->buf);
+	r->start = r->end; /* the view stays valid: no refill yet */
+	r->skipping = true;
+	return text_make(from, INPUT_LINE_MAX);
+}
+
 static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t *truncated)
 {
 	for (;;) {
@@ -391,13 +401,10 @@ static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t 
 		}
 		/* More than the cap and still no newline: cut here, drop the rest. */
 		if (avail > INPUT_LINE_MAX && !r->skipping) {
-			out->text = text_make(from, INPUT_LINE_MAX);
+			out->text = reader_cut_line(r, from);
 			out->truncated = true;
 			out->line_number = ++r->line_number;
-			r->line_at = (size_t)(from - r->buf);
 			(*truncated)++;
-			r->start = r->end; /* the view stays valid: no refill yet */
-			r->skipping = true;
 			return true;
 		}
 		if (r->skipping)
@@ -444,11 +451,8 @@ static bool reader_next_block(struct reader *r, struct text *out, bool *cut)
 				return true;
 			}
 			if (avail > INPUT_LINE_MAX) {
-				*out = text_make(from, INPUT_LINE_MAX);
+				*out = reader_cut_line(r, from);
 				*cut = true;
-				r->line_at = (size_t)(from - r->buf);
-				r->start = r->end; /* the view stays valid: no refill yet */
-				r->skipping = true;
 				return true;
 			}
 		}

@@ -796,7 +796,8 @@ static size_t write_big_log(const char *path, const char *needle)
 			strbuf_printf(&log, "%s\n", needle);
 			lines++;
 		}
-		if (m == 11000) { /* the needle in a CR before the newline */
+		if (m == 11000) {
+			/* all but the needle's last byte, then a CR: a near miss */
 			strbuf_printf(&log, "%s %s == y@example.org R=x T=y: %.*s\r\n", stamp, id,
 			              (int)strlen(needle) - 1, needle);
 			lines++;

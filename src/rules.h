@@ -72,6 +72,11 @@ const struct rule *rules_at(const struct rule_set *set, size_t index);
  * when none does, so the answer is never NULL. */
 const struct rule *rules_match(struct rule_set *set, const struct rule_facts *facts);
 
+/* A pattern runs only where its literals say it may match (litfilter.h);
+ * on by default. Off runs every pattern, for the tests that check the
+ * filters never change which rule matches. */
+void rules_use_literal_filters(struct rule_set *set, bool on);
+
 const char *rule_id(const struct rule *rule);
 const char *rule_reason(const struct rule *rule);
 const char *rule_owner(const struct rule *rule);

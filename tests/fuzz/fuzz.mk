@@ -15,7 +15,7 @@
 # replays through TARGET-replay (the harness linked with standalone.c
 # instead of libFuzzer), built beside every test build (O=src, O=build/asan).
 
-FUZZ_TARGETS ?= lexer txn rules explain state prefilter
+FUZZ_TARGETS ?= lexer txn rules explain state prefilter litfilter
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 # Extra libFuzzer flags, e.g. FUZZ_FLAGS=-only_ascii=1
@@ -30,8 +30,9 @@ FUZZ_MAX_LEN_rules = 16384
 FUZZ_MAX_LEN_explain = 4096
 FUZZ_MAX_LEN_state = 16384
 FUZZ_MAX_LEN_prefilter = 16384
+FUZZ_MAX_LEN_litfilter = 1024
 
-FUZZ_ALL = lexer txn rules explain state prefilter
+FUZZ_ALL = lexer txn rules explain state prefilter litfilter
 FUZZ_DIR = $(O)/tests/fuzz
 FUZZ_SUPPORT = $(FUZZ_DIR)/fuzz_support.o
 FUZZ_REPLAYS = $(patsubst %,$(FUZZ_DIR)/%-replay,$(FUZZ_ALL))

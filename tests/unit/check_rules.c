@@ -6,6 +6,7 @@
  * their line numbers, the match limit that stops a catastrophic pattern,
  * and rendering with fields, fallbacks and generic words.
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,6 +462,111 @@ START_TEST(test_text_facts)
 }
 END_TEST
 
+/* ---- the literal filters change no answer ---- */
+
+static const struct text_source {
+	const char *name;
+	const char *pattern;  /* a glob, under SRCDIR */
+	unsigned tsv_column;  /* 0: each whole line is a text */
+	bool optional;        /* checked only where it exists */
+} text_sources[] = {
+	{ "sample log", "fixtures/sample/exim_mainlog", 0, false },
+	{ "lexer fixtures", "fixtures/lexer/*.log", 0, false },
+	{ "hostile fixtures", "fixtures/hostile/*.log", 0, false },
+	/* shared material beside the repository, not part of it */
+	{ "Exim test-suite corpus", "../shared/corpus/exim-testsuite/log/*", 0, true },
+	{ "remote error texts", "../shared/corpus/bounce-reasons/dev.tsv", 5, true },
+};
+
+static struct text tsv_field(struct text line, unsigned column)
+{
+	for (unsigned c = 1; c < column; c++) {
+		const char *tab = memchr(line.ptr, '\t', line.len);
+		if (tab == NULL)
+			return text_make(NULL, 0);
+		line = text_skip(line, (size_t)(tab - line.ptr) + 1);
+	}
+	const char *tab = memchr(line.ptr, '\t', line.len);
+	return tab ? text_make(line.ptr, (size_t)(tab - line.ptr)) : line;
+}
+
+/* The rule each outcome gets for one text, with and without the filters;
+ * returns how many of them a pattern rule (not a code or status rule)
+ * explained. */
+static size_t compare_text(struct rule_set *set, struct text text, size_t *compared)
+{
+	static const struct {
+		enum rule_outcome outcome;
+		enum line_kind kind;
+	} classes[] = {
+		{ RULE_FAILED, LK_FAILED }, { RULE_DEFERRED, LK_DEFERRED },
+		{ RULE_DISCARDED, LK_DELIVERY }, { RULE_EVENT, LK_REJECTED_RCPT },
+		{ RULE_EVENT, LK_AUTH_FAILED }, { RULE_FROZEN, LK_FROZEN },
+	};
+	size_t by_pattern = 0;
+	struct rule_facts facts;
+	explain_text_facts(text, 0, t(""), t(""), t(""), &facts);
+	for (size_t i = 0; i < sizeof classes / sizeof *classes; i++) {
+		facts.outcome = classes[i].outcome;
+		facts.kind = classes[i].kind;
+		rules_use_literal_filters(set, true);
+		const struct rule *filtered = rules_match(set, &facts);
+		rules_use_literal_filters(set, false);
+		const struct rule *unfiltered = rules_match(set, &facts);
+		ck_assert_msg(filtered == unfiltered, "%s: %s with the filters, %s without, on: %.*s",
+		              rules_outcome_name(facts.outcome), rule_id(filtered),
+		              rule_id(unfiltered), (int)text.len, text.ptr);
+		(*compared)++;
+		const char *file = rule_file(unfiltered);
+		if (strstr(file, "remote-text") || strstr(file, "providers") || strstr(file, "exim"))
+			by_pattern++;
+	}
+	return by_pattern;
+}
+
+START_TEST(test_literal_filters_change_no_match)
+{
+	const struct text_source *source = &text_sources[_i];
+	char *pattern = srcdir_path(source->pattern);
+	glob_t files;
+	int found = glob(pattern, 0, NULL, &files);
+	if (found == GLOB_NOMATCH && source->optional) {
+		printf("literal filters: %s: %s not found, not checked\n", source->name, pattern);
+		free(pattern);
+		return;
+	}
+	ck_assert_msg(found == 0, "%s: no file matches %s", source->name, pattern);
+	struct rule_set *set = rules_new();
+	char *shipped = srcdir_path("data/rules");
+	ck_assert_uint_eq(rules_load(set, shipped, RULES_SHIPPED), 0);
+	size_t compared = 0, by_pattern = 0;
+	for (size_t f = 0; f < files.gl_pathc; f++) {
+		size_t length;
+		char *bytes = read_file(files.gl_pathv[f], &length);
+		ck_assert_msg(bytes != NULL, "cannot read %s", files.gl_pathv[f]);
+		struct text rest = text_make(bytes, length);
+		while (rest.len) {
+			const char *nl = memchr(rest.ptr, '\n', rest.len);
+			size_t n = nl ? (size_t)(nl - rest.ptr) : rest.len;
+			struct text line = text_make(rest.ptr, n);
+			rest = text_skip(rest, n + 1);
+			if (source->tsv_column)
+				line = tsv_field(line, source->tsv_column);
+			by_pattern += compare_text(set, line, &compared);
+		}
+		free(bytes);
+	}
+	printf("literal filters: %s: %zu matches the same with and without, %zu by a "
+	       "pattern rule\n", source->name, compared, by_pattern);
+	/* a source that explained nothing by pattern would test nothing */
+	ck_assert_uint_gt(by_pattern, 10);
+	rules_free(set);
+	free(shipped);
+	globfree(&files);
+	free(pattern);
+}
+END_TEST
+
 Suite *rules_suite(void)
 {
 	Suite *s = suite_create("rules");
@@ -478,6 +584,8 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_catastrophic_pattern_is_stopped);
 	tcase_add_test(tc, test_render_fields_fallbacks_generic);
 	tcase_add_test(tc, test_text_facts);
+	tcase_add_loop_test(tc, test_literal_filters_change_no_match, 0,
+	                    sizeof text_sources / sizeof *text_sources);
 	/* the catastrophic pattern must end well inside this */
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);

@@ -21,5 +21,6 @@ Suite *export_suite(void);
 Suite *state_suite(void);
 Suite *mailfmt_suite(void);
 Suite *prefilter_suite(void);
+Suite *litfilter_suite(void);
 
 #endif

@@ -1,0 +1,453 @@
+/*
+ * litfilter: a cheap necessary condition for a caseless rule pattern (see
+ * litfilter.h for the idea).
+ *
+ * The reader walks a pattern's top-level branches. In each it collects
+ * runs of literal bytes that every match must contain, and keeps the best
+ * "one of these" set: a single run, or the runs of a group's alternatives
+ * when the group is not optional ("(?:sending|daily) quota" needs
+ * "sending" or "daily", or " quota"). Anything else ends a run: a class, a
+ * lookaround (read over, not into), a dot, an anchor, \d and the like, a
+ * byte a quantifier makes optional. Syntax that could make it misread what
+ * follows (\Q, \x.., \c, back references, inline options, verbs, POSIX
+ * classes, odd braces) makes it give up instead. Patterns are
+ * compiled without PCRE2_UTF, so with PCRE2's default tables caseless
+ * means ASCII letters only, and a byte of 0x80 or above matches itself.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "litfilter.h"
+#include "xalloc.h"
+
+#define MIN_LITERAL 3   /* one trigram */
+#define RUN_MAX 64      /* a prefix of a required run is required too */
+#define PROBES 8        /* trigrams tested per branch, spread along its run */
+#define ALTERNATIVES_MAX 8 /* runs in one "one of these" set */
+#define NESTING_MAX 8   /* groups read into, one inside another */
+#define HASH_SHIFT 20   /* 32 - log2(LIT_TRIGRAM_BITS) */
+
+_Static_assert(LIT_TRIGRAM_BITS == 1u << (32 - HASH_SHIFT), "hash width and bitset size agree");
+
+struct lit_branch {
+	uint16_t probe[PROBES];
+	unsigned count;
+};
+
+struct lit_filter {
+	struct lit_branch *branches;
+	size_t count;
+	bool gave_up;
+};
+
+static unsigned char fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+static unsigned trigram_hash(unsigned char a, unsigned char b, unsigned char c)
+{
+	uint32_t v = (uint32_t)a << 16 | (uint32_t)b << 8 | c;
+	return (unsigned)((v * UINT32_C(0x9E3779B1)) >> HASH_SHIFT);
+}
+
+void lit_trigrams_of(struct text text, struct lit_trigrams *out)
+{
+	memset(out->bits, 0, sizeof out->bits);
+	if (text.len < MIN_LITERAL)
+		return;
+	const unsigned char *p = (const unsigned char *)text.ptr;
+	unsigned char a = fold(p[0]), b = fold(p[1]);
+	for (size_t i = 2; i < text.len; i++) {
+		unsigned char c = fold(p[i]);
+		unsigned h = trigram_hash(a, b, c);
+		out->bits[h / 64] |= UINT64_C(1) << (h % 64);
+		a = b;
+		b = c;
+	}
+}
+
+/* ---- reading a pattern ---- */
+
+/* Folded literals, one of which every match of a branch contains. */
+struct candidate {
+	unsigned char run[ALTERNATIVES_MAX][RUN_MAX];
+	size_t len[ALTERNATIVES_MAX];
+	size_t count;
+};
+
+struct reader {
+	const unsigned char *p;
+	size_t at, len;
+	unsigned depth;              /* groups read into around this one */
+	unsigned char run[RUN_MAX];  /* folded literal being read */
+	size_t run_len;
+	struct candidate best;       /* of the branch so far */
+};
+
+/* The shortest run: what a text must hold at the least. */
+static size_t weakest(const struct candidate *c)
+{
+	size_t least = c->count ? RUN_MAX : 0;
+	for (size_t i = 0; i < c->count; i++)
+		if (c->len[i] < least)
+			least = c->len[i];
+	return least;
+}
+
+static bool better(const struct candidate *a, const struct candidate *b)
+{
+	size_t wa = weakest(a), wb = weakest(b);
+	return wa > wb || (wa == wb && a->count < b->count);
+}
+
+enum quantifier { Q_NONE, Q_REPEATED, Q_OPTIONAL, Q_BAD };
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(unsigned char c)
+{
+	return is_digit(c) || (fold(c) >= 'a' && fold(c) <= 'z');
+}
+
+static unsigned char peek(const struct reader *r, size_t ahead)
+{
+	return r->at + ahead < r->len ? r->p[r->at + ahead] : '\0';
+}
+
+static void end_run(struct reader *r)
+{
+	if (r->run_len == 0)
+		return;
+	struct candidate single = { .count = 1 };
+	memcpy(single.run[0], r->run, r->run_len);
+	single.len[0] = r->run_len;
+	if (better(&single, &r->best))
+		r->best = single;
+	r->run_len = 0;
+}
+
+static void append_run(struct reader *r, unsigned char c)
+{
+	if (r->run_len < RUN_MAX)
+		r->run[r->run_len++] = c;
+}
+
+/* {n}, {n,}, {n,m}; anything else in braces is refused, since PCRE2
+ * versions differ on which of them are quantifiers and which literals. */
+static enum quantifier read_braces(struct reader *r)
+{
+	size_t i = r->at + 1;
+	unsigned long low = 0;
+	size_t digits = 0;
+	while (i < r->len && is_digit(r->p[i]) && digits < 6)
+		low = low * 10 + (unsigned long)(r->p[i++] - '0'), digits++;
+	if (digits == 0 || digits == 6)
+		return Q_BAD;
+	if (i < r->len && r->p[i] == ',')
+		for (i++, digits = 0; i < r->len && is_digit(r->p[i]) && digits < 6; i++)
+			digits++;
+	if (i >= r->len || r->p[i] != '}')
+		return Q_BAD;
+	r->at = i + 1;
+	return low == 0 ? Q_OPTIONAL : Q_REPEATED;
+}
+
+/* The quantifier after an atom, if any, with its lazy or possessive mark. */
+static enum quantifier read_quantifier(struct reader *r)
+{
+	enum quantifier q;
+	switch (peek(r, 0)) {
+	case '?': case '*': q = Q_OPTIONAL; r->at++; break;
+	case '+': q = Q_REPEATED; r->at++; break;
+	case '{': q = read_braces(r); break;
+	default: return Q_NONE;
+	}
+	if (q != Q_BAD && (peek(r, 0) == '?' || peek(r, 0) == '+'))
+		r->at++;
+	return q;
+}
+
+/* Escapes that stand for one character of a class, or for nothing (an
+ * assertion), and take no operand: \x41, \cX, \p{..}, \k<..>, \Q, \1
+ * and the rest all do, and would be misread. */
+static bool simple_escape(unsigned char c)
+{
+	return c != '\0' && strchr("bBAzZGdDsSwWhHvV", c) != NULL;
+}
+
+/* The byte after a backslash at i: punctuation (itself) or a simple escape. */
+static bool known_escape(const struct reader *r, size_t i)
+{
+	if (i + 1 >= r->len)
+		return false;
+	unsigned char d = r->p[i + 1];
+	return d >= 0x20 && d < 0x7f && (!is_alnum(d) || simple_escape(d));
+}
+
+/* [...], with ] first taken as a member; POSIX [:...:] refused. */
+static bool skip_class(struct reader *r)
+{
+	size_t i = r->at + 1;
+	if (i < r->len && r->p[i] == '^')
+		i++;
+	if (i < r->len && r->p[i] == ']')
+		i++;
+	for (; i < r->len; i++) {
+		unsigned char c = r->p[i];
+		if (c == '\\') {
+			if (!known_escape(r, i))
+				return false;
+			i++;
+		} else if (c == '[') {
+			return false;
+		} else if (c == ']') {
+			r->at = i + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A group opening this reader can step over: plain capture, (?:,
+ * lookahead and lookbehind. Named groups, inline options, comments and
+ * verbs are refused. */
+static bool plain_group_at(const struct reader *r, size_t i)
+{
+	if (i + 1 >= r->len || r->p[i + 1] == '*')
+		return false;
+	if (r->p[i + 1] != '?')
+		return true;
+	unsigned char k = i + 2 < r->len ? r->p[i + 2] : '\0';
+	unsigned char k2 = i + 3 < r->len ? r->p[i + 3] : '\0';
+	return k == ':' || k == '=' || k == '!' || (k == '<' && (k2 == '=' || k2 == '!'));
+}
+
+static bool skip_group(struct reader *r)
+{
+	size_t depth = 0;
+	while (r->at < r->len) {
+		unsigned char c = r->p[r->at];
+		if (c == '\\') {
+			if (!known_escape(r, r->at))
+				return false;
+			r->at += 2;
+		} else if (c == '[') {
+			if (!skip_class(r))
+				return false;
+		} else if (c == '(') {
+			if (!plain_group_at(r, r->at))
+				return false;
+			depth++;
+			r->at++;
+		} else if (c == ')') {
+			r->at++;
+			if (--depth == 0)
+				return true;
+		} else {
+			r->at++;
+		}
+	}
+	return false;
+}
+
+/* An atom that is no literal byte: it ends the run; a quantifier after it
+ * changes nothing. */
+static bool non_literal(struct reader *r)
+{
+	end_run(r);
+	return read_quantifier(r) != Q_BAD;
+}
+
+/* \x: a zero-width assertion or a one-character class ends the run; an
+ * escaped punctuation byte is that byte; every other escape (\x41, \1,
+ * \Q, \p{...}, \cX, \n ...) could make what follows read wrongly. */
+static bool read_escape(struct reader *r, int *literal)
+{
+	if (!known_escape(r, r->at))
+		return false;
+	unsigned char d = peek(r, 1);
+	r->at += 2;
+	if (!is_alnum(d)) {
+		*literal = d;
+		return true;
+	}
+	return non_literal(r);
+}
+
+static bool read_branch(struct reader *r, struct candidate *out);
+
+/* A group that every match goes through: its alternatives' runs, one of
+ * which a match holds, may be a better set than the branch has. Only
+ * captures and (?: are read into, never lookarounds. */
+static void consider_group(struct reader *r, size_t open, size_t close)
+{
+	size_t start = open + 1;
+	if (r->p[start] == '?') {
+		if (r->p[start + 1] != ':')
+			return;
+		start += 2;
+	}
+	if (r->depth + 1 >= NESTING_MAX)
+		return;
+	struct reader sub = { .p = r->p + start, .len = close - start, .depth = r->depth + 1 };
+	struct candidate all = { .count = 0 };
+	for (;;) {
+		struct candidate one;
+		if (!read_branch(&sub, &one) || all.count + one.count > ALTERNATIVES_MAX)
+			return;
+		for (size_t i = 0; i < one.count; i++) {
+			memcpy(all.run[all.count], one.run[i], one.len[i]);
+			all.len[all.count++] = one.len[i];
+		}
+		if (sub.at >= sub.len)
+			break;
+		sub.at++; /* the '|' */
+	}
+	if (better(&all, &r->best))
+		r->best = all;
+}
+
+static bool read_group(struct reader *r)
+{
+	end_run(r);
+	size_t open = r->at;
+	if (!plain_group_at(r, open) || !skip_group(r))
+		return false;
+	size_t close = r->at - 1;
+	enum quantifier q = read_quantifier(r);
+	if (q == Q_BAD)
+		return false;
+	if (q != Q_OPTIONAL)
+		consider_group(r, open, close);
+	return true;
+}
+
+/* One atom and its quantifier. */
+static bool read_atom(struct reader *r)
+{
+	unsigned char c = r->p[r->at];
+	int literal = -1;
+	switch (c) {
+	case '\\':
+		if (!read_escape(r, &literal))
+			return false;
+		if (literal < 0)
+			return true;
+		break;
+	case '[':
+		end_run(r);
+		return skip_class(r) && non_literal(r);
+	case '(':
+		return read_group(r);
+	case ')': case '*': case '+': case '?': case '{':
+		return false; /* unbalanced, or a quantifier with nothing to repeat */
+	case '.': case '^': case '$':
+		r->at++;
+		return non_literal(r);
+	default:
+		r->at++;
+		if (c < 0x20 || c >= 0x7f)
+			return non_literal(r);
+		literal = c;
+	}
+	enum quantifier q = read_quantifier(r);
+	if (q == Q_BAD)
+		return false;
+	if (q == Q_OPTIONAL) {
+		end_run(r);
+		return true;
+	}
+	append_run(r, fold((unsigned char)literal));
+	if (q == Q_REPEATED)
+		end_run(r);
+	return true;
+}
+
+static void make_probes(const unsigned char *run, size_t len, struct lit_branch *out)
+{
+	size_t trigrams = len - 2;
+	out->count = trigrams < PROBES ? (unsigned)trigrams : PROBES;
+	for (unsigned k = 0; k < out->count; k++) {
+		size_t at = out->count == 1 ? 0 : k * (trigrams - 1) / (out->count - 1);
+		out->probe[k] = (uint16_t)trigram_hash(run[at], run[at + 1], run[at + 2]);
+	}
+}
+
+/* One branch, up to its '|' or the end; false when it has no set of
+ * literals of MIN_LITERAL bytes or more, or syntax beyond this reader. */
+static bool read_branch(struct reader *r, struct candidate *out)
+{
+	r->run_len = 0;
+	r->best.count = 0;
+	while (r->at < r->len && r->p[r->at] != '|')
+		if (!read_atom(r))
+			return false;
+	end_run(r);
+	if (weakest(&r->best) < MIN_LITERAL)
+		return false;
+	*out = r->best;
+	return true;
+}
+
+/* ---- the filter ---- */
+
+struct lit_filter *lit_filter_new(void)
+{
+	return xcalloc(1, sizeof(struct lit_filter));
+}
+
+void lit_filter_free(struct lit_filter *filter)
+{
+	if (filter == NULL)
+		return;
+	free(filter->branches);
+	free(filter);
+}
+
+bool lit_filter_add(struct lit_filter *filter, struct text pattern)
+{
+	if (filter->gave_up)
+		return false;
+	struct reader r = { .p = (const unsigned char *)pattern.ptr, .len = pattern.len };
+	for (;;) {
+		struct candidate best;
+		if (!read_branch(&r, &best)) {
+			filter->gave_up = true;
+			return false;
+		}
+		filter->branches = xreallocarray(filter->branches, filter->count + best.count,
+		                                 sizeof *filter->branches);
+		for (size_t i = 0; i < best.count; i++)
+			make_probes(best.run[i], best.len[i], &filter->branches[filter->count++]);
+		if (r.at >= r.len)
+			return true;
+		r.at++; /* the '|' */
+	}
+}
+
+bool lit_filter_usable(const struct lit_filter *filter)
+{
+	return filter != NULL && !filter->gave_up && filter->count > 0;
+}
+
+static bool branch_may_match(const struct lit_branch *b, const struct lit_trigrams *t)
+{
+	for (unsigned k = 0; k < b->count; k++)
+		if (!(t->bits[b->probe[k] / 64] & (UINT64_C(1) << (b->probe[k] % 64))))
+			return false;
+	return true;
+}
+
+bool lit_filter_may_match(const struct lit_filter *filter, const struct lit_trigrams *trigrams)
+{
+	if (!lit_filter_usable(filter))
+		return true;
+	for (size_t i = 0; i < filter->count; i++)
+		if (branch_may_match(&filter->branches[i], trigrams))
+			return true;
+	return false;
+}

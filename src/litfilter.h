@@ -1,0 +1,52 @@
+/*
+ * litfilter: a cheap necessary condition for a caseless rule pattern.
+ *
+ * Most patterns in the rule table are alternations of plain words
+ * ("mailbox is full|quota exceeded"). A text can match such a pattern only
+ * if it holds, ignoring ASCII case, the required words of one branch, and
+ * it can hold a word only if it holds every three-byte piece (trigram) of
+ * it. A text's trigrams are hashed once into a bitset; after that each
+ * rule is passed over with a few bit tests instead of a PCRE2 call.
+ *
+ * The filter answers only "cannot match" or "may match". A wrong "may"
+ * costs one regex call; a wrong "cannot" would give a wrong explanation,
+ * so the pattern reader gives up (the filter then says "may" to every
+ * text) on any syntax it does not fully understand.
+ */
+#ifndef EXIMEXPLAIN_LITFILTER_H
+#define EXIMEXPLAIN_LITFILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "text.h"
+
+#define LIT_TRIGRAM_BITS 4096u
+
+/* The trigrams of one text, folded to lower case and hashed. */
+struct lit_trigrams {
+	uint64_t bits[LIT_TRIGRAM_BITS / 64];
+};
+
+void lit_trigrams_of(struct text text, struct lit_trigrams *out);
+
+struct lit_filter;
+
+struct lit_filter *lit_filter_new(void);
+void lit_filter_free(struct lit_filter *filter);
+
+/* Add a pattern, compiled PCRE2_CASELESS without PCRE2_UTF, as one more
+ * alternative. Returns false, and makes the filter say "may match" from
+ * then on, when some branch of it has no literal of three bytes or more
+ * that every match must contain, or uses syntax this reader does not
+ * follow (\Q, inline options, verbs, most escapes ...). */
+bool lit_filter_add(struct lit_filter *filter, struct text pattern);
+
+/* False only when no text with these trigrams can match any pattern
+ * added. A NULL filter, or one that gave up, may match everything. */
+bool lit_filter_may_match(const struct lit_filter *filter, const struct lit_trigrams *trigrams);
+
+/* Whether the filter can ever say "cannot match". */
+bool lit_filter_usable(const struct lit_filter *filter);
+
+#endif

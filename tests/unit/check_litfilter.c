@@ -1,0 +1,217 @@
+/*
+ * litfilter tests: the literal prefilter of rule patterns. Every case
+ * that must be let through is first checked to match with PCRE2 itself
+ * (compiled as rules.c compiles: caseless, no UTF), so the table cannot
+ * drift from what the regex engine does. Then: texts without the literals
+ * are turned away, and syntax the reader cannot follow makes it give up.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <string.h>
+
+#include "litfilter.h"
+#include "suites.h"
+
+static struct text t(const char *s)
+{
+	return text_make(s, strlen(s));
+}
+
+static bool pcre2_says(const char *pattern, const char *subject)
+{
+	int code;
+	PCRE2_SIZE offset;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_CASELESS,
+	                               &code, &offset, NULL);
+	ck_assert_msg(re != NULL, "pattern %s does not compile", pattern);
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	int rc = pcre2_match(re, (PCRE2_SPTR)subject, strlen(subject), 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	pcre2_code_free(re);
+	return rc >= 0;
+}
+
+/* The filter's answer for one pattern and one text; *usable tells whether
+ * the reader kept the pattern. */
+static bool filter_says(const char *pattern, const char *subject, bool *usable)
+{
+	struct lit_filter *f = lit_filter_new();
+	(void)lit_filter_add(f, t(pattern));
+	*usable = lit_filter_usable(f);
+	struct lit_trigrams tri;
+	lit_trigrams_of(t(subject), &tri);
+	bool may = lit_filter_may_match(f, &tri);
+	lit_filter_free(f);
+	return may;
+}
+
+static const struct {
+	const char *pattern, *text;
+} matching[] = {
+	{ "mailbox is full|quota exceeded", "550 5.2.2 Mailbox is FULL, sorry" },
+	{ "mailbox is full|quota exceeded", "452 QUOTA EXCEEDED for user" },
+	{ "colou?r scheme", "bad color scheme" },
+	{ "ab{0,3}cde", "acde" },
+	{ "ab{2}cde", "abbcde" },
+	{ "ab{1,}cde", "abbbbcde" },
+	{ "xa+bcd", "xaaaabcd" },
+	{ "x*yzw", "yzw" },
+	{ "a?bcd", "bcd" },
+	{ "a??bcd|q", "bcd" },
+	{ "Relay\\.domain\\b", "RELAY.DOMAIN rejected" },
+	{ "\\bspam\\b", "this is spam." },
+	{ "retry time not (yet )?reached", "retry time not reached" },
+	{ "DNS lookup.*(deferred|timed out)", "dns lookup of x timed out" },
+	{ "(?:sending|daily) (?:user )?quota", "daily quota exceeded" },
+	{ "(?:sending|daily) (?:user )?quota", "sending user quota" },
+	{ "(abc|de)+fgh", "dedefgh" },
+	{ "(?:abc|(?:def|ghi)jkl)", "ghijkl" },
+	{ "(?:abc)?defg", "defg" },
+	{ "(?:abc){0,2}defg", "xdefg" },
+	{ "(?!foo)barbaz", "barbaz" },
+	{ "(?<=x)barbaz", "xbarbaz" },
+	{ "(?=abc)abcd", "abcd" },
+	{ "[]x]yzw", "]yzw" },
+	{ "[^]x]yzw", "ayzw" },
+	{ "[\\]]yzw", "]yzw" },
+	{ "a[.]bcd", "a.bcd" },
+	{ "unusual rate of.{0,30}?mail", "unusual rate of unsolicited mail" },
+	{ "p=NoSuchUser", "see https://x/?p=nosuchuser" },
+	{ "4\\.7\\.650", "4.7.650 ip reputation" },
+	{ "a\\d\\d\\dbcd", "a123bcd" },
+	{ "x\\s+yzw", "x   yzw" },
+	{ "Tainted", "tainted filename" },
+	{ "[a-z]+@[a-z]+\\.com", "me@example.com" },
+	{ "\\(S3140\\)", "blocked (S3140)" },
+	{ "abc|", "anything" },
+	{ "a#bc d", "A#BC D" },
+};
+
+START_TEST(test_never_turns_a_match_away)
+{
+	for (size_t i = 0; i < sizeof matching / sizeof *matching; i++) {
+		const char *p = matching[i].pattern, *s = matching[i].text;
+		ck_assert_msg(pcre2_says(p, s), "case %zu: PCRE2 does not match /%s/ on \"%s\"", i, p,
+		              s);
+		bool usable;
+		ck_assert_msg(filter_says(p, s, &usable), "case %zu: filter turned /%s/ away on \"%s\"",
+		              i, p, s);
+	}
+}
+END_TEST
+
+static const struct {
+	const char *pattern, *text;
+} not_matching[] = {
+	{ "mailbox is full|quota exceeded", "550 5.1.1 user unknown" },
+	{ "colou?r scheme", "bad colour schema" },
+	{ "(?:sending|daily) (?:user )?quota", "hourly limit" },
+	{ "retry time not (yet )?reached", "retry timeout exceeded" },
+	{ "Tainted", "ta" },
+	{ "Tainted", "" },
+	{ "p=NoSuchUser", "p=DisabledUser" },
+};
+
+START_TEST(test_turns_away_texts_without_the_literals)
+{
+	for (size_t i = 0; i < sizeof not_matching / sizeof *not_matching; i++) {
+		const char *p = not_matching[i].pattern, *s = not_matching[i].text;
+		ck_assert_msg(!pcre2_says(p, s), "case %zu: PCRE2 matches /%s/ on \"%s\"", i, p, s);
+		bool usable;
+		ck_assert_msg(!filter_says(p, s, &usable), "case %zu: filter let \"%s\" through /%s/",
+		              i, s, p);
+		ck_assert(usable);
+	}
+}
+END_TEST
+
+/* Each of these is read wrongly by a reader that takes the bytes after
+ * the construct as literals, or has a branch with no literal at all: the
+ * reader must give up, and the filter then lets everything through. */
+static const char *const given_up[] = {
+	"\\x41bcd",          /* \x41 is "A": "41bcd" is no literal */
+	"\\Qa|b\\Ecdef",      /* quoted text */
+	"(?x)a b c d",        /* extended: the spaces are not literals */
+	"(?i)abc",            /* inline options */
+	"(*UTF)abcd",         /* verbs */
+	"(?#comment)abcd",    /* a comment */
+	"(?<name>abc)",       /* named groups */
+	"\\cXabcd",           /* control escapes */
+	"[[:alpha:]]abcd",    /* POSIX classes */
+	"[\\c]]abcd",         /* an escape that eats the class's end */
+	"a{,3}bcd",           /* braces read differently by PCRE2 versions */
+	"a{x}bcd",
+	"\\1abcd",            /* back references */
+	"\\p{L}abcd",         /* properties */
+	"ab|cd",              /* a branch of two bytes */
+	"",                   /* matches everything */
+	"abc|",
+	"gr[ae]y",
+};
+
+START_TEST(test_gives_up_on_what_it_cannot_read)
+{
+	for (size_t i = 0; i < sizeof given_up / sizeof *given_up; i++) {
+		struct lit_filter *f = lit_filter_new();
+		ck_assert_msg(!lit_filter_add(f, t(given_up[i])), "case %zu: /%s/ was kept", i,
+		              given_up[i]);
+		ck_assert(!lit_filter_usable(f));
+		struct lit_trigrams tri;
+		lit_trigrams_of(t("zzzz"), &tri);
+		ck_assert(lit_filter_may_match(f, &tri));
+		/* a usable pattern added after one that gave up changes nothing */
+		ck_assert(!lit_filter_add(f, t("mailbox is full")));
+		ck_assert(lit_filter_may_match(f, &tri));
+		lit_filter_free(f);
+	}
+	ck_assert(lit_filter_may_match(NULL, NULL));
+}
+END_TEST
+
+START_TEST(test_alternatives_added_one_by_one)
+{
+	struct lit_filter *f = lit_filter_new();
+	ck_assert(lit_filter_add(f, t("over quota")));
+	ck_assert(lit_filter_add(f, t("mailbox (?:is )?full")));
+	struct lit_trigrams tri;
+	lit_trigrams_of(t("452 Mailbox full"), &tri);
+	ck_assert(lit_filter_may_match(f, &tri));
+	lit_trigrams_of(t("user is over quota"), &tri);
+	ck_assert(lit_filter_may_match(f, &tri));
+	lit_trigrams_of(t("no such user"), &tri);
+	ck_assert(!lit_filter_may_match(f, &tri));
+	lit_filter_free(f);
+}
+END_TEST
+
+/* Deep nesting is read over, not into, past a few levels: no stack use
+ * that a hostile rule file could drive. */
+START_TEST(test_deep_nesting_is_bounded)
+{
+	char pattern[4096];
+	size_t n = 0;
+	for (int i = 0; i < 1000; i++)
+		pattern[n++] = '(';
+	memcpy(pattern + n, "abcdef", 6);
+	n += 6;
+	for (int i = 0; i < 1000; i++)
+		pattern[n++] = ')';
+	pattern[n] = '\0';
+	bool usable;
+	ck_assert(filter_says(pattern, "xx abcdef", &usable));
+	ck_assert(!usable); /* the one branch has no literal outside the groups read */
+}
+END_TEST
+
+Suite *litfilter_suite(void)
+{
+	Suite *s = suite_create("litfilter");
+	TCase *tc = tcase_create("litfilter");
+	tcase_add_test(tc, test_never_turns_a_match_away);
+	tcase_add_test(tc, test_turns_away_texts_without_the_literals);
+	tcase_add_test(tc, test_gives_up_on_what_it_cannot_read);
+	tcase_add_test(tc, test_alternatives_added_one_by_one);
+	tcase_add_test(tc, test_deep_nesting_is_bounded);
+	suite_add_tcase(s, tc);
+	return s;
+}

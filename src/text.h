@@ -61,7 +61,13 @@ static inline struct text text_skip(struct text t, size_t n)
 	return (struct text){ t.ptr + n, t.len - n };
 }
 
-/* Offset of the first occurrence of s in t, or -1. */
+/* Offset of the first occurrence of s in t, or -1. A needle of a few
+ * bytes (": ", "] ") is found by memchr on its first byte, which is
+ * vectorised where glibc's memmem walks short needles byte by byte; the
+ * cost stays linear since each candidate is compared over at most
+ * SHORT_NEEDLE bytes. Longer needles go to memmem (two-way, linear). */
+#define TEXT_SHORT_NEEDLE 4
+
 static inline long text_find(struct text t, const char *s)
 {
 	size_t n = strlen(s);
@@ -69,8 +75,19 @@ static inline long text_find(struct text t, const char *s)
 		return 0;
 	if (t.len < n)
 		return -1;
-	const char *hit = memmem(t.ptr, t.len, s, n);
-	return hit ? (long)(hit - t.ptr) : -1;
+	if (n > TEXT_SHORT_NEEDLE) {
+		const char *hit = memmem(t.ptr, t.len, s, n);
+		return hit ? (long)(hit - t.ptr) : -1;
+	}
+	const char *last = t.ptr + (t.len - n); /* the last place a match can start */
+	for (const char *p = t.ptr; p <= last; p++) {
+		p = memchr(p, s[0], (size_t)(last - p) + 1);
+		if (p == NULL)
+			return -1;
+		if (memcmp(p + 1, s + 1, n - 1) == 0)
+			return (long)(p - t.ptr);
+	}
+	return -1;
 }
 
 static inline bool text_contains(struct text t, const char *s)

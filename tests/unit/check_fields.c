@@ -283,6 +283,43 @@ START_TEST(test_tag_tokens_and_names)
 }
 END_TEST
 
+/* text_find (text.h) on short and long needles, against the plainest
+ * search there is, over texts from a small alphabet so that near misses
+ * and overlaps ("aab" in "aaab") are common. */
+static long naive_find(const char *t, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(t + i, s, n) == 0)
+			return (long)i;
+	return -1;
+}
+
+START_TEST(test_text_find_agrees_with_a_naive_search)
+{
+	static const char *const needles[] = { "", ":", ": ", "] ", "aab", "a:b ", "ab: a",
+	                                       "(TCP/IP", "bbbbbb" };
+	char text[40];
+	unsigned seed = 12345;
+	for (int round = 0; round < 20000; round++) {
+		size_t len = (size_t)(round % 40);
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			text[i] = "ab: ]"[(seed >> 16) % 5];
+		}
+		for (size_t k = 0; k < sizeof needles / sizeof *needles; k++) {
+			long want = naive_find(text, len, needles[k]);
+			long got = text_find(text_make(len ? text : NULL, len), needles[k]);
+			ck_assert_msg(got == want, "\"%s\" in \"%.*s\": %ld, want %ld", needles[k],
+			              (int)len, text, got, want);
+		}
+	}
+	/* the last place a match can start, and one byte short of it */
+	ck_assert_int_eq(text_find(TEXT_LITERAL("xxxx: "), ": "), 4);
+	ck_assert_int_eq(text_find(TEXT_LITERAL("xxxx:"), ": "), -1);
+}
+END_TEST
+
 Suite *fields_suite(void)
 {
 	Suite *s = suite_create("fields");
@@ -310,6 +347,7 @@ Suite *fields_suite(void)
 	tcase_add_test(scan, test_scan_shadow_transport_with_error);
 	tcase_add_test(scan, test_scan_prefix_finds_the_phrase);
 	tcase_add_test(scan, test_tag_tokens_and_names);
+	tcase_add_test(scan, test_text_find_agrees_with_a_naive_search);
 	suite_add_tcase(s, scan);
 
 	return s;

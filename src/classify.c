@@ -8,6 +8,7 @@
  */
 #include "classify.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* WORD_THEN: the first word of the line (a driver name), then the text. */
@@ -234,13 +235,68 @@ static bool phrase_matches(const struct phrase *p, struct text t)
 	return p->how == STARTS || text_contains(t, p->also);
 }
 
-static enum line_kind lookup(const struct phrase *table, size_t count, struct text t)
+/* A table's entries that can match a text starting with a given byte, in
+ * table order: those that start with that byte and every entry that is not
+ * anchored at the start. Walking only these gives the same first match as
+ * walking the whole table, without touching the 150 entries that the first
+ * byte rules out. */
+#define TABLE_MAX 192
+#define INDEX_MAX (256 * 24) /* the tables' unanchored entries stay under 24 */
+
+struct phrase_index {
+	bool tried, built;
+	uint16_t start[256 + 1]; /* entries for byte b: order[start[b] .. start[b + 1]) */
+	uint8_t order[INDEX_MAX];
+};
+
+_Static_assert(sizeof body_phrases / sizeof *body_phrases <= TABLE_MAX, "entries fit in a byte");
+_Static_assert(sizeof host_phrases / sizeof *host_phrases <= TABLE_MAX, "entries fit in a byte");
+
+static bool may_start_with(const struct phrase *p, unsigned char b)
 {
-	for (size_t i = 0; i < count; i++)
-		if (phrase_matches(&table[i], t))
-			return table[i].kind;
+	bool anchored = p->how == STARTS || p->how == STARTS_AND_CONTAINS;
+	return !anchored || (unsigned char)p->text[0] == b;
+}
+
+/* Built once per table on first use (the tables are constant); a table
+ * whose index would not fit is walked whole. */
+static void build_index(const struct phrase *table, size_t count, struct phrase_index *index)
+{
+	index->tried = true;
+	size_t n = 0;
+	for (unsigned b = 0; b < 256; b++) {
+		index->start[b] = (uint16_t)n;
+		for (size_t i = 0; i < count; i++) {
+			if (!may_start_with(&table[i], (unsigned char)b))
+				continue;
+			if (n == INDEX_MAX)
+				return;
+			index->order[n++] = (uint8_t)i;
+		}
+	}
+	index->start[256] = (uint16_t)n;
+	index->built = true;
+}
+
+static enum line_kind lookup(const struct phrase *table, size_t count,
+                             struct phrase_index *index, struct text t)
+{
+	if (!index->tried)
+		build_index(table, count, index);
+	if (!index->built || t.len == 0) {
+		for (size_t i = 0; i < count; i++)
+			if (phrase_matches(&table[i], t))
+				return table[i].kind;
+		return LK_UNKNOWN;
+	}
+	unsigned char b = (unsigned char)t.ptr[0];
+	for (size_t k = index->start[b]; k < index->start[b + 1]; k++)
+		if (phrase_matches(&table[index->order[k]], t))
+			return table[index->order[k]].kind;
 	return LK_UNKNOWN;
 }
+
+static struct phrase_index body_index, host_index;
 
 /* The reason after "...: " in a rejection or error; the whole text when
  * there is no such separator. */
@@ -300,9 +356,11 @@ static void classify_host_prefixed(struct log_line *out)
 {
 	size_t offset = fields_scan_prefix(out->body.ptr, out->body.len, &out->fields);
 	struct text rest = text_skip(out->body, offset);
-	enum line_kind kind = lookup(host_phrases, sizeof host_phrases / sizeof *host_phrases, rest);
+	enum line_kind kind = lookup(host_phrases, sizeof host_phrases / sizeof *host_phrases,
+	                             &host_index, rest);
 	if (kind == LK_UNKNOWN)
-		kind = lookup(body_phrases, sizeof body_phrases / sizeof *body_phrases, rest);
+		kind = lookup(body_phrases, sizeof body_phrases / sizeof *body_phrases, &body_index,
+		              rest);
 	if (kind == LK_UNKNOWN && fields_has(&out->fields, FIELD_H) && out->message_id.len &&
 	    fields_has(&out->fields, FIELD_H)) {
 		kind = LK_HOST_ERROR;
@@ -325,7 +383,8 @@ void classify_body(struct log_line *out)
 		classify_host_prefixed(out);
 		return;
 	}
-	enum line_kind kind = lookup(body_phrases, sizeof body_phrases / sizeof *body_phrases, body);
+	enum line_kind kind = lookup(body_phrases, sizeof body_phrases / sizeof *body_phrases,
+	                             &body_index, body);
 	out->kind = kind;
 	if (kind == LK_COMPLETED) { /* "Completed QT=1m2s" (+queue_time_overall) */
 		fields_scan(body.ptr + 9, body.len - 9, false, false, &out->fields, NULL);

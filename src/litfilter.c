@@ -282,7 +282,9 @@ static bool read_branch(struct reader *r, struct candidate *out);
 
 /* A group that every match goes through: its alternatives' runs, one of
  * which a match holds, may be a better set than the branch has. Only
- * captures and (?: are read into, never lookarounds. */
+ * captures and (?: are read into, never lookarounds. Reading into a group
+ * recurses (read_branch, read_atom, read_group); NESTING_MAX bounds it. */
+/* NOLINTNEXTLINE(misc-no-recursion) */
 static void consider_group(struct reader *r, size_t open, size_t close)
 {
 	size_t start = open + 1;
@@ -311,6 +313,7 @@ static void consider_group(struct reader *r, size_t open, size_t close)
 		r->best = all;
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion) */
 static bool read_group(struct reader *r)
 {
 	end_run(r);
@@ -327,6 +330,7 @@ static bool read_group(struct reader *r)
 }
 
 /* One atom and its quantifier. */
+/* NOLINTNEXTLINE(misc-no-recursion) */
 static bool read_atom(struct reader *r)
 {
 	unsigned char c = r->p[r->at];
@@ -379,6 +383,7 @@ static void make_probes(const unsigned char *run, size_t len, struct lit_branch 
 
 /* One branch, up to its '|' or the end; false when it has no set of
  * literals of MIN_LITERAL bytes or more, or syntax beyond this reader. */
+/* NOLINTNEXTLINE(misc-no-recursion) */
 static bool read_branch(struct reader *r, struct candidate *out)
 {
 	r->run_len = 0;

@@ -123,8 +123,9 @@ struct rule {
 };
 
 /* The rules that can hold for one outcome and line kind, in match order.
- * Built on first use, so that a match passes over only the rules its
- * class admits (a tenth of them, for most failures). */
+ * Built on first use, so that a match passes over the rules its class
+ * cannot use without looking at them (an SMTP-time event skips about
+ * half of the shipped rules). */
 struct candidates {
 	struct rule **rules;
 	size_t count;
@@ -872,7 +873,6 @@ static bool pattern_holds(struct rule_set *set, struct rule *r, pcre2_code *re, 
 {
 	if (re == NULL)
 		return true;
-	if (getenv("NORE")) return false;
 	int rc = pcre2_match(re, (PCRE2_SPTR)(t.ptr ? t.ptr : ""), t.len, 0, 0, set->match_data,
 	                     set->match_context);
 	if (rc >= 0)

@@ -241,16 +241,19 @@ static bool phrase_matches(const struct phrase *p, struct text t)
  * walking the whole table, without touching the 150 entries that the first
  * byte rules out. */
 #define TABLE_MAX 192
-#define INDEX_MAX (256 * 24) /* the tables' unanchored entries stay under 24 */
+/* room for every entry under every byte: the index always fits, and only
+ * the first few kilobytes are ever written */
+#define INDEX_MAX (256 * TABLE_MAX)
 
 struct phrase_index {
-	bool tried, built;
+	bool built;
 	uint16_t start[256 + 1]; /* entries for byte b: order[start[b] .. start[b + 1]) */
 	uint8_t order[INDEX_MAX];
 };
 
 _Static_assert(sizeof body_phrases / sizeof *body_phrases <= TABLE_MAX, "entries fit in a byte");
 _Static_assert(sizeof host_phrases / sizeof *host_phrases <= TABLE_MAX, "entries fit in a byte");
+_Static_assert(INDEX_MAX <= UINT16_MAX + 1, "offsets fit in start[]");
 
 static bool may_start_with(const struct phrase *p, unsigned char b)
 {
@@ -258,21 +261,15 @@ static bool may_start_with(const struct phrase *p, unsigned char b)
 	return !anchored || (unsigned char)p->text[0] == b;
 }
 
-/* Built once per table on first use (the tables are constant); a table
- * whose index would not fit is walked whole. */
+/* Built once per table on first use: the tables are constant. */
 static void build_index(const struct phrase *table, size_t count, struct phrase_index *index)
 {
-	index->tried = true;
 	size_t n = 0;
 	for (unsigned b = 0; b < 256; b++) {
 		index->start[b] = (uint16_t)n;
-		for (size_t i = 0; i < count; i++) {
-			if (!may_start_with(&table[i], (unsigned char)b))
-				continue;
-			if (n == INDEX_MAX)
-				return;
-			index->order[n++] = (uint8_t)i;
-		}
+		for (size_t i = 0; i < count; i++)
+			if (may_start_with(&table[i], (unsigned char)b))
+				index->order[n++] = (uint8_t)i;
 	}
 	index->start[256] = (uint16_t)n;
 	index->built = true;
@@ -281,14 +278,10 @@ static void build_index(const struct phrase *table, size_t count, struct phrase_
 static enum line_kind lookup(const struct phrase *table, size_t count,
                              struct phrase_index *index, struct text t)
 {
-	if (!index->tried)
+	if (!index->built)
 		build_index(table, count, index);
-	if (!index->built || t.len == 0) {
-		for (size_t i = 0; i < count; i++)
-			if (phrase_matches(&table[i], t))
-				return table[i].kind;
-		return LK_UNKNOWN;
-	}
+	if (t.len == 0)
+		return LK_UNKNOWN; /* every phrase has at least one byte */
 	unsigned char b = (unsigned char)t.ptr[0];
 	for (size_t k = index->start[b]; k < index->start[b + 1]; k++)
 		if (phrase_matches(&table[index->order[k]], t))

@@ -435,20 +435,32 @@ struct two_passes {
 	struct prefilter_verdict verdict[MAX_GATED];
 };
 
+/* The next line through the gate as pipeline.c's second pass does it:
+ * a new file resets the lexer, and a taken line the gate did not lex is
+ * lexed. False at the end of the input. */
+static bool next_gated_line(struct prefilter *prefilter, struct input *input,
+                            struct lexer *lexer, struct prefilter_verdict *v)
+{
+	struct input_line raw;
+	struct log_line line;
+	if (!input_next_line(input, &raw))
+		return false;
+	if (input_file_changed(input))
+		lexer_reset(lexer);
+	*v = prefilter_gate(prefilter, lexer, input, &raw, &line);
+	if (v->take && !v->parsed)
+		lexer_parse(lexer, raw.text.ptr, raw.text.len, &line);
+	return true;
+}
+
 /* The second pass as pipeline.c's gate_line runs it: a taken line the
  * gate has not lexed is lexed now (take_line), which the lexer's state
  * for the lines after it depends on. */
 static void second_pass(struct prefilter *prefilter, struct input *input, struct lexer *lexer,
                         struct two_passes *out)
 {
-	struct input_line raw;
-	struct log_line line;
-	while (input_next_line(input, &raw)) {
-		if (input_file_changed(input))
-			lexer_reset(lexer);
-		struct prefilter_verdict v = prefilter_gate(prefilter, lexer, input, &raw, &line);
-		if (v.take && !v.parsed)
-			lexer_parse(lexer, raw.text.ptr, raw.text.len, &line);
+	struct prefilter_verdict v;
+	while (next_gated_line(prefilter, input, lexer, &v)) {
 		ck_assert_uint_lt(out->count, MAX_GATED);
 		out->verdict[out->count++] = v;
 	}
@@ -827,17 +839,11 @@ static void gate_every_line(const char *path, const struct prefilter_options *op
 	lexer_free(scan_lexer);
 	input_reread(input);
 	struct lexer *lexer = lexer_new();
-	struct input_line raw;
-	struct log_line line;
 	size_t room = 1024;
 	out->taken = calloc(room, sizeof *out->taken);
 	out->lines = out->taken_count = 0;
-	while (input_next_line(input, &raw)) {
-		if (input_file_changed(input))
-			lexer_reset(lexer);
-		struct prefilter_verdict v = prefilter_gate(prefilter, lexer, input, &raw, &line);
-		if (v.take && !v.parsed)
-			lexer_parse(lexer, raw.text.ptr, raw.text.len, &line);
+	struct prefilter_verdict v;
+	while (next_gated_line(prefilter, input, lexer, &v)) {
 		if (out->lines == room) {
 			room *= 2;
 			out->taken = realloc(out->taken, room * sizeof *out->taken);

@@ -49,19 +49,6 @@ void idset_free(struct idset *set)
 	free(set);
 }
 
-/* Not text_hash: it goes a byte at a time, and grep's second pass looks
- * up every line's ID. An ID is at most 23 bytes: three words, mixed by
- * multiplication (the high bits are the well-mixed ones). */
-static uint64_t hash_of(const char *id, size_t length)
-{
-	uint64_t words[3] = { 0, 0, 0 };
-	memcpy(words, id, length);
-	uint64_t h = (words[0] ^ (uint64_t)length) * UINT64_C(0x9E3779B97F4A7C15);
-	h = (h ^ words[1]) * UINT64_C(0xC2B2AE3D27D4EB4F);
-	h = (h ^ words[2]) * UINT64_C(0x165667B19E3779F9);
-	return h ^ h >> 29;
-}
-
 static unsigned char tag_of(uint64_t hash)
 {
 	unsigned char tag = (unsigned char)(hash >> 56);
@@ -102,7 +89,7 @@ static void grow(struct idset *set)
 	for (size_t i = 0; i < old_count; i++) {
 		if (old_tags[i] == 0)
 			continue;
-		uint64_t hash = hash_of(old[i].id, old[i].length);
+		uint64_t hash = message_id_hash(old[i].id, old[i].length);
 		put(set, find(set, old[i].id, old[i].length, hash), hash, old[i].id, old[i].length);
 	}
 	free(old_tags);
@@ -113,7 +100,7 @@ bool idset_add(struct idset *set, struct text id)
 {
 	if (id.len == 0 || id.len > MESSAGE_ID_MAX)
 		return false;
-	uint64_t hash = hash_of(id.ptr, id.len);
+	uint64_t hash = message_id_hash(id.ptr, id.len);
 	size_t i = find(set, id.ptr, id.len, hash);
 	if (set->tags[i])
 		return true;
@@ -132,7 +119,7 @@ bool idset_has(const struct idset *set, struct text id)
 {
 	if (id.len == 0 || id.len > MESSAGE_ID_MAX)
 		return false;
-	return set->tags[find(set, id.ptr, id.len, hash_of(id.ptr, id.len))] != 0;
+	return set->tags[find(set, id.ptr, id.len, message_id_hash(id.ptr, id.len))] != 0;
 }
 
 size_t idset_count(const struct idset *set)

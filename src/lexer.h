@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fields.h"
 #include "linekinds.h"
@@ -42,6 +43,21 @@ enum line_flag {
 };
 
 #define MESSAGE_ID_MAX 23 /* 4.97+ format; the classic one has 16 */
+
+/* The hash for tables keyed by message ID (length <= MESSAGE_ID_MAX). Not
+ * text_hash, which goes a byte at a time: grep's second pass looks up
+ * every line's ID, and the transaction table most lines'. Three words,
+ * mixed by multiplication; the high bits are the well-mixed ones, folded
+ * down so that a mask of the low bits may index. */
+static inline uint64_t message_id_hash(const char *id, size_t length)
+{
+	uint64_t words[3] = { 0, 0, 0 };
+	memcpy(words, id, length < sizeof words ? length : sizeof words);
+	uint64_t h = (words[0] ^ (uint64_t)length) * UINT64_C(0x9E3779B97F4A7C15);
+	h = (h ^ words[1]) * UINT64_C(0xC2B2AE3D27D4EB4F);
+	h = (h ^ words[2]) * UINT64_C(0x165667B19E3779F9);
+	return h ^ h >> 29;
+}
 
 struct log_line {
 	enum line_kind kind;

@@ -39,7 +39,8 @@ const char *recipient_status_name(enum recipient_status status)
 
 struct txn_table {
 	struct message **slots;
-	size_t capacity; /* power of two */
+	uint64_t *hashes; /* message_id_hash of each slot's ID */
+	size_t capacity;  /* power of two */
 	size_t count;
 	struct message *oldest, *newest; /* open order */
 	bool warned_open, warned_recipients, warned_lines;
@@ -54,34 +55,42 @@ struct txn_table {
 
 /* ---- hash table ---- */
 
-static uint64_t id_hash(const char *id, size_t length)
-{
-	return text_hash(TEXT_HASH_SEED, id, length);
-}
-
-static size_t slot_of(const struct txn_table *table, const char *id, size_t length)
+/* Each slot's hash is kept beside it, so a probe compares a word before it
+ * follows a pointer, and no ID is measured with strlen. */
+static size_t slot_of(const struct txn_table *table, const char *id, size_t length,
+                      uint64_t hash)
 {
 	size_t mask = table->capacity - 1;
-	size_t i = (size_t)id_hash(id, length) & mask;
+	size_t i = (size_t)hash & mask;
 	while (table->slots[i]) {
 		const char *key = table->slots[i]->id;
-		if (strlen(key) == length && memcmp(key, id, length) == 0)
+		if (table->hashes[i] == hash && memcmp(key, id, length) == 0 && key[length] == '\0')
 			return i;
 		i = (i + 1) & mask;
 	}
 	return i;
 }
 
+static void put_slot(struct txn_table *table, size_t i, struct message *m, uint64_t hash)
+{
+	table->slots[i] = m;
+	table->hashes[i] = hash;
+}
+
 static void grow(struct txn_table *table)
 {
 	struct message **old = table->slots;
+	uint64_t *old_hashes = table->hashes;
 	size_t old_capacity = table->capacity;
 	table->capacity = old_capacity ? old_capacity * 2 : 1024;
 	table->slots = xcalloc(table->capacity, sizeof *table->slots);
+	table->hashes = xcalloc(table->capacity, sizeof *table->hashes);
 	for (size_t i = 0; i < old_capacity; i++)
 		if (old[i])
-			table->slots[slot_of(table, old[i]->id, strlen(old[i]->id))] = old[i];
+			put_slot(table, slot_of(table, old[i]->id, strlen(old[i]->id), old_hashes[i]),
+			         old[i], old_hashes[i]);
 	free(old);
+	free(old_hashes);
 }
 
 /* Backward-shift deletion keeps every probe chain unbroken. */
@@ -90,12 +99,11 @@ static void remove_slot(struct txn_table *table, size_t i)
 	size_t mask = table->capacity - 1;
 	table->slots[i] = NULL;
 	for (size_t j = (i + 1) & mask; table->slots[j]; j = (j + 1) & mask) {
-		struct message *m = table->slots[j];
-		size_t home = (size_t)id_hash(m->id, strlen(m->id)) & mask;
-		/* move m into the hole when the hole lies between its home and j */
+		size_t home = (size_t)table->hashes[j] & mask;
+		/* move slot j into the hole when the hole lies between its home and j */
 		bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
 		if (movable) {
-			table->slots[i] = m;
+			put_slot(table, i, table->slots[j], table->hashes[j]);
 			table->slots[j] = NULL;
 			i = j;
 		}
@@ -107,7 +115,7 @@ const struct message *txn_lookup(const struct txn_table *table, struct text id)
 {
 	if (table->count == 0 || id.len == 0 || id.len > MESSAGE_ID_MAX)
 		return NULL;
-	return table->slots[slot_of(table, id.ptr, id.len)];
+	return table->slots[slot_of(table, id.ptr, id.len, message_id_hash(id.ptr, id.len))];
 }
 
 size_t txn_open_count(const struct txn_table *table)
@@ -171,7 +179,8 @@ static struct message *open_message(struct txn_table *table, struct text id)
 		grow(table);
 	m = message_new(id);
 	m->compact_at = COMPACT_MIN;
-	table->slots[slot_of(table, id.ptr, id.len)] = m;
+	uint64_t hash = message_id_hash(id.ptr, id.len);
+	put_slot(table, slot_of(table, id.ptr, id.len, hash), m, hash);
 	table->count++;
 	m->older = table->newest;
 	if (table->newest)
@@ -725,7 +734,8 @@ static void count_outcome(struct txn_summary *s, const struct message *m)
 /* Out of the table and the open order, and freed. */
 static void forget_message(struct txn_table *table, struct message *m)
 {
-	size_t i = slot_of(table, m->id, strlen(m->id));
+	size_t length = strlen(m->id);
+	size_t i = slot_of(table, m->id, length, message_id_hash(m->id, length));
 	if (table->slots[i] == m)
 		remove_slot(table, i);
 	unlink_message(table, m);
@@ -1065,6 +1075,7 @@ void txn_free(struct txn_table *table)
 	for (size_t i = 0; i < table->capacity; i++)
 		message_free(table->slots[i]);
 	free(table->slots);
+	free(table->hashes);
 	strbuf_release(&table->scratch);
 	free(table);
 }

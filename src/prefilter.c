@@ -41,6 +41,9 @@ struct prefilter {
 	struct prefilter_options options;
 	bool timeless; /* no window: no line's time is wanted */
 	struct idset *ids;
+	/* The first pass met a line of no message that may select. When it
+	 * met none, the second need not test any: it would find none. */
+	bool loose_may_select;
 	struct search gate_search; /* the second pass's */
 };
 
@@ -166,6 +169,14 @@ static bool may_be_found(struct prefilter *p, struct search *search, struct inpu
 
 /* ---- the first pass, line by line ---- */
 
+/* A line of no message, the first pass's way: only whether one may select
+ * at all is noted; the second pass tests each itself. */
+static void note_loose_line(struct prefilter *p, struct text raw)
+{
+	if (!p->loose_may_select && may_select(p, raw))
+		p->loose_may_select = true;
+}
+
 /* The window follows entries as the pipeline's does: a continuation line
  * is in it when its entry is, and the first file's first lines are. Lines
  * of no message are not noted: the second pass tests them itself. */
@@ -180,9 +191,12 @@ static bool scan_lines(struct prefilter *p, struct input *input, struct lexer *l
 		struct place place = place_of(p, lexer, raw.text, &line);
 		if (place.kind == PLACE_MESSAGE || place.kind == PLACE_ENTRY)
 			in = in_window(p, place.epoch);
-		if (!in || place.id.len == 0 || idset_has(p->ids, place.id))
+		if (!in)
 			continue;
-		if (may_select(p, raw.text) && !idset_add(p->ids, place.id))
+		if (place.id.len == 0)
+			note_loose_line(p, raw.text);
+		else if (!idset_has(p->ids, place.id) && may_select(p, raw.text) &&
+		         !idset_add(p->ids, place.id))
 			return false;
 	}
 	return true;
@@ -267,7 +281,11 @@ static bool test_block_line(struct block_scan *scan, const char *start, const ch
 		place = place_of(scan->p, scan->lexer, text, &scan->line);
 	}
 	scan->known_to = *next;
-	if (place.id.len == 0 || idset_has(scan->p->ids, place.id) || !may_select(scan->p, text))
+	if (place.id.len == 0) {
+		note_loose_line(scan->p, text);
+		return true;
+	}
+	if (idset_has(scan->p->ids, place.id) || !may_select(scan->p, text))
 		return true;
 	return idset_add(scan->p->ids, place.id);
 }
@@ -378,6 +396,8 @@ static struct prefilter_verdict verdict(bool take, const struct place *place)
 static bool loose_may_select(struct prefilter *p, struct input *input,
                              const struct input_line *raw)
 {
+	if (!p->loose_may_select)
+		return false; /* the first pass tested every one of them */
 	if (p->options.test.search &&
 	    !may_be_found(p, &p->gate_search, input_read_ahead(input), raw))
 		return false;

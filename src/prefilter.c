@@ -178,8 +178,8 @@ static void note_loose_line(struct prefilter *p, struct text raw)
 }
 
 /* The window follows entries as the pipeline's does: a continuation line
- * is in it when its entry is, and the first file's first lines are. Lines
- * of no message are not noted: the second pass tests them itself. */
+ * is in it when its entry is, and the first file's first lines are. Of
+ * the lines of no message only note_loose_line's answer is kept. */
 static bool scan_lines(struct prefilter *p, struct input *input, struct lexer *lexer)
 {
 	struct input_line raw;

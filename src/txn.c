@@ -170,17 +170,27 @@ static void evict_oldest(struct txn_table *table)
 
 static struct message *open_message(struct txn_table *table, struct text id)
 {
-	struct message *m = (struct message *)txn_lookup(table, id);
-	if (m)
-		return m;
-	if (table->count >= table->options.max_open)
-		evict_oldest(table);
-	if ((table->count + 1) * 4 > table->capacity * 3)
-		grow(table);
-	m = message_new(id);
-	m->compact_at = COMPACT_MIN;
+	/* id is a lexed message ID, 1 to MESSAGE_ID_MAX bytes. Hashed once:
+	 * the probe that finds it not open is the slot it goes in, unless an
+	 * eviction or a growth moves slots first. */
 	uint64_t hash = message_id_hash(id.ptr, id.len);
-	put_slot(table, slot_of(table, id.ptr, id.len, hash), m, hash);
+	size_t i = slot_of(table, id.ptr, id.len, hash);
+	if (table->slots[i])
+		return table->slots[i];
+	bool moved = false;
+	if (table->count >= table->options.max_open) {
+		evict_oldest(table);
+		moved = true; /* removal shifts slots back */
+	}
+	if ((table->count + 1) * 4 > table->capacity * 3) {
+		grow(table);
+		moved = true;
+	}
+	if (moved)
+		i = slot_of(table, id.ptr, id.len, hash);
+	struct message *m = message_new(id);
+	m->compact_at = COMPACT_MIN;
+	put_slot(table, i, m, hash);
 	table->count++;
 	m->older = table->newest;
 	if (table->newest)

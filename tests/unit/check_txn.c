@@ -674,6 +674,38 @@ START_TEST(test_max_open_evicts_the_oldest)
 }
 END_TEST
 
+START_TEST(test_evictions_keep_every_open_message_found)
+{
+	/* a full table evicts before each new message: the removal shifts
+	 * slots back, so where the new one goes must be worked out again, or
+	 * it lands past a hole where no lookup reaches it */
+	struct capture c;
+	memset(&c, 0, sizeof c);
+	struct record_sink sink = { &c, NULL, NULL, NULL, on_finish, NULL };
+	enum { OPEN = 700, N = 20000 };
+	struct txn_options options = { .max_open = OPEN };
+	struct txn_table *table = txn_new(&options, &sink);
+	struct lexer *lexer = lexer_new();
+	struct log_line line;
+	char buf[128], id[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof id, "1rk%03d-%06d-0b", i % 997, i);
+		snprintf(buf, sizeof buf, "2024-03-14 10:00:00 %s <= a@example.net U=a P=local S=1", id);
+		lexer_parse(lexer, buf, strlen(buf), &line);
+		txn_feed(table, &line, text_make(buf, strlen(buf)));
+		const struct message *m = txn_lookup(table, text_make(id, strlen(id)));
+		ck_assert_msg(m != NULL && strcmp(m->id, id) == 0, "%s not found after its arrival", id);
+	}
+	ck_assert_uint_eq(txn_open_count(table), OPEN);
+	for (int i = N - OPEN; i < N; i++) {
+		snprintf(id, sizeof id, "1rk%03d-%06d-0b", i % 997, i);
+		ck_assert_msg(txn_lookup(table, text_make(id, strlen(id))) != NULL, "lost %s", id);
+	}
+	lexer_free(lexer);
+	txn_free(table);
+}
+END_TEST
+
 /* Feed n generated lines for one ID through lexer and table. */
 static void run_generated(struct capture *c, const struct txn_options *options, size_t n,
                           void (*line_at)(size_t i, char *buf, size_t size))
@@ -807,6 +839,7 @@ Suite *txn_suite(void)
 	tcase_add_test(tc, test_many_messages_grow_and_shrink_the_table);
 	tcase_add_test(tc, test_replayed_lines_rebuild_but_do_not_count);
 	tcase_add_test(tc, test_max_open_evicts_the_oldest);
+	tcase_add_test(tc, test_evictions_keep_every_open_message_found);
 	tcase_add_test(tc, test_repeated_deferrals_do_not_grow_a_message);
 	tcase_add_test(tc, test_recipients_and_lines_are_capped);
 	tcase_add_test(tc, test_many_recipients_renamed_stay_one_each);

@@ -177,16 +177,16 @@ static struct message *open_message(struct txn_table *table, struct text id)
 	size_t i = slot_of(table, id.ptr, id.len, hash);
 	if (table->slots[i])
 		return table->slots[i];
-	bool moved = false;
+	bool slots_moved = false;
 	if (table->count >= table->options.max_open) {
 		evict_oldest(table);
-		moved = true; /* removal shifts slots back */
+		slots_moved = true; /* removal shifts slots back */
 	}
 	if ((table->count + 1) * 4 > table->capacity * 3) {
 		grow(table);
-		moved = true;
+		slots_moved = true;
 	}
-	if (moved)
+	if (slots_moved)
 		i = slot_of(table, id.ptr, id.len, hash);
 	struct message *m = message_new(id);
 	m->compact_at = COMPACT_MIN;

@@ -98,25 +98,29 @@ static const bool alnum_table[256] = {
 #undef LOWER_
 };
 
-static bool all_alnum(const char *s, size_t n)
-{
-	unsigned bad = 0;
-	for (size_t i = 0; i < n; i++)
-		bad |= !alnum_table[(unsigned char)s[i]];
-	return bad == 0;
-}
+/* Every byte alphanumeric, bytes at a time without a loop: IDs are
+ * checked on every line, and a loop of table lookups cost twice as many
+ * instructions as all the other checks of the line's head. */
+#define ALNUM_(i) alnum_table[(unsigned char)s[i]]
 
 /* Length of a message ID at s (23 tried first, then 16), else 0. */
 static size_t message_id_length(const char *s, size_t length)
 {
-	if (length >= 23 && s[6] == '-' && s[18] == '-' && all_alnum(s, 6) &&
-	    all_alnum(s + 7, 11) && all_alnum(s + 19, 4) && (length == 23 || s[23] == ' '))
+	if (length >= 23 && s[6] == '-' && s[18] == '-' && (length == 23 || s[23] == ' ') &&
+	    (ALNUM_(0) & ALNUM_(1) & ALNUM_(2) & ALNUM_(3) & ALNUM_(4) & ALNUM_(5) &
+	     ALNUM_(7) & ALNUM_(8) & ALNUM_(9) & ALNUM_(10) & ALNUM_(11) & ALNUM_(12) &
+	     ALNUM_(13) & ALNUM_(14) & ALNUM_(15) & ALNUM_(16) & ALNUM_(17) &
+	     ALNUM_(19) & ALNUM_(20) & ALNUM_(21) & ALNUM_(22)))
 		return 23;
-	if (length >= 16 && s[6] == '-' && s[13] == '-' && all_alnum(s, 6) &&
-	    all_alnum(s + 7, 6) && all_alnum(s + 14, 2) && (length == 16 || s[16] == ' '))
+	if (length >= 16 && s[6] == '-' && s[13] == '-' && (length == 16 || s[16] == ' ') &&
+	    (ALNUM_(0) & ALNUM_(1) & ALNUM_(2) & ALNUM_(3) & ALNUM_(4) & ALNUM_(5) &
+	     ALNUM_(7) & ALNUM_(8) & ALNUM_(9) & ALNUM_(10) & ALNUM_(11) & ALNUM_(12) &
+	     ALNUM_(14) & ALNUM_(15)))
 		return 16;
 	return 0;
 }
+
+#undef ALNUM_
 
 bool lexer_is_message_id(const char *s, size_t length)
 {

@@ -770,6 +770,12 @@ bool input_next_block(struct input *input, struct input_block *out)
 	}
 }
 
+void input_count_lines(struct input *input, uint64_t lines, uint64_t truncated)
+{
+	input->stats.lines += lines;
+	input->stats.truncated_lines += truncated;
+}
+
 bool input_keep_for_rereading(struct input *input)
 {
 	if (input->planned)

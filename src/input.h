@@ -155,6 +155,10 @@ struct input_block {
 };
 bool input_next_block(struct input *input, struct input_block *out);
 
+/* A caller of input_next_block that split lines as input_next_line would
+ * counts them into the stats: lines, and of them truncated ones. */
+void input_count_lines(struct input *input, uint64_t lines, uint64_t truncated);
+
 /* True once when the line returned last was the first of a new file, so
  * the caller can reset per-file state. */
 bool input_file_changed(struct input *input);

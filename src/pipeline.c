@@ -87,6 +87,23 @@ static void gate_line(struct loop *loop, struct prefilter *gate, struct input *i
 	}
 }
 
+/* The second pass of two, in blocks: the prefilter hands on only the
+ * lines it takes (no window: each is in it). */
+static void take_gated_blocks(struct loop *loop, struct prefilter *gate, struct input *input)
+{
+	struct input_line raw;
+	struct log_line line;
+	bool parsed;
+	while (prefilter_next_taken(gate, loop->lexer, input, &raw, &line, &parsed)) {
+		if (parsed) {
+			loop->lexed++;
+			deliver_line(loop, &raw, &line);
+		} else {
+			take_line(loop, &raw, &line);
+		}
+	}
+}
+
 /* grep: a first pass over the input to narrow the second (prefilter.h);
  * NULL when every line must be read as usual. */
 static struct prefilter *first_pass(const struct pipeline_options *options,
@@ -169,16 +186,19 @@ int pipeline_run(const char *const *paths, size_t count,
 		for (size_t i = 0; i < resume->start_count; i++)
 			resume->last_times[i] = 0;
 	}
-	while (input_next_line(input, &raw)) {
-		if (input_file_changed(input))
-			lexer_reset(loop.lexer);
-		if (gate)
-			gate_line(&loop, gate, input, &raw, &line);
-		else
-			take_line(&loop, &raw, &line);
-		if (resume && line.epoch > resume->last_times[raw.file_index])
-			resume->last_times[raw.file_index] = line.epoch;
-	}
+	if (gate && prefilter_gates_in_blocks(gate))
+		take_gated_blocks(&loop, gate, input);
+	else
+		while (input_next_line(input, &raw)) {
+			if (input_file_changed(input))
+				lexer_reset(loop.lexer);
+			if (gate)
+				gate_line(&loop, gate, input, &raw, &line);
+			else
+				take_line(&loop, &raw, &line);
+			if (resume && line.epoch > resume->last_times[raw.file_index])
+				resume->last_times[raw.file_index] = line.epoch;
+		}
 	close_unparsed(loop.unparsed, options->unparsed_path);
 	if (resume)
 		record_positions(input, resume);

@@ -44,7 +44,8 @@ struct prefilter {
 	/* The first pass met a line of no message that may select. When it
 	 * met none, the second need not test any: it would find none. */
 	bool loose_may_select;
-	struct search gate_search; /* the second pass's */
+	struct search gate_search; /* the second pass's, line by line */
+	struct gate_blocks *blocks; /* the second pass's, in blocks */
 };
 
 /* Where a line stands: a message entry (id), an entry of no message,
@@ -114,6 +115,7 @@ void prefilter_free(struct prefilter *prefilter)
 	if (prefilter == NULL)
 		return;
 	idset_free(prefilter->ids);
+	free(prefilter->blocks);
 	free(prefilter);
 }
 
@@ -219,20 +221,29 @@ struct block_scan {
 	struct log_line line;
 };
 
-/* A line of the block as input_next_line would return it, and where the
- * next one starts. */
-static struct text block_line(const struct block_scan *scan, const char *start,
-                              const char **next)
+/* A line of the block as input_next_line would return it (*truncated
+ * as it would say), and where the next one starts. */
+static struct text block_line_cut(const struct input_block *block, const char *start,
+                                  const char **next, bool *truncated)
 {
-	const char *end = scan->block.text.ptr + scan->block.text.len;
+	const char *end = block->text.ptr + block->text.len;
 	const char *newline = memchr(start, '\n', (size_t)(end - start));
 	size_t length = (size_t)((newline ? newline : end) - start);
 	*next = newline ? newline + 1 : end;
 	if (newline && length > 0 && start[length - 1] == '\r')
 		length--;
+	*truncated = length > INPUT_LINE_MAX || (newline == NULL && block->cut);
 	if (length > INPUT_LINE_MAX)
 		length = INPUT_LINE_MAX;
 	return text_make(start, length);
+}
+
+/* The same, for the first pass. */
+static struct text block_line(const struct block_scan *scan, const char *start,
+                              const char **next)
+{
+	bool truncated;
+	return block_line_cut(&scan->block, start, next, &truncated);
 }
 
 /* The start of the line that holds at, not before from (a line start). */
@@ -421,5 +432,162 @@ struct prefilter_verdict prefilter_gate(struct prefilter *p, struct lexer *lexer
 	case PLACE_BLANK:
 	default:
 		return verdict(false, &place);
+	}
+}
+
+/* ---- the second pass in blocks ---- */
+
+/* With no window, the second pass goes through blocks of whole lines
+ * (input_next_block) as the first does, and hands on only the lines it
+ * takes: most lines are left out, and for them the per-line round of
+ * input_next_line and the verdicts cost more than the skim itself. Each
+ * line still goes through the lexer's skim in order, so the lexer stands
+ * where the line-by-line gate would leave it. */
+struct gate_blocks {
+	struct input_block block;
+	const char *pos, *end;   /* the next line; the block's end */
+	uint64_t line_number;    /* of the line taken last, in its file */
+	uint64_t lines, truncated; /* for the input's stats */
+	/* the search for lines of no message, within the block */
+	const char *searched_to; /* the lines before this are searched */
+	const char *found;       /* where the next match is, or NULL */
+	bool unsure;             /* test each line up to searched_to */
+};
+
+bool prefilter_gates_in_blocks(const struct prefilter *prefilter)
+{
+	return prefilter->timeless;
+}
+
+/* Whether a line of no message, at start, may select: the block's search
+ * as may_be_found does it for the read-ahead. */
+static bool loose_found_in_block(struct prefilter *p, struct gate_blocks *g, const char *start,
+                                 struct text text)
+{
+	if (!p->loose_may_select)
+		return false;
+	const struct line_test *test = &p->options.test;
+	if (test->search == NULL)
+		return may_select(p, text);
+	if (start >= g->searched_to) {
+		size_t at = 0;
+		g->found = NULL;
+		g->unsure = false;
+		g->searched_to = g->end;
+		switch (test->search(test->context, start, (size_t)(g->end - start), &at)) {
+		case LINE_SEARCH_FOUND:
+			g->found = start + at;
+			g->searched_to = g->found;
+			break;
+		case LINE_SEARCH_UNSURE:
+			g->unsure = true;
+			break;
+		case LINE_SEARCH_NONE:
+			break;
+		}
+	}
+	if (!g->unsure && (g->found == NULL || g->found >= start + text.len + 2))
+		return false;
+	if (!g->unsure) { /* search again from the next line */
+		g->searched_to = start + 1;
+		g->found = NULL;
+	}
+	return may_select(p, text);
+}
+
+/* A line the skim cannot place: lexed, and judged as prefilter_gate
+ * judges it. */
+static bool gate_unsure_line(struct prefilter *p, struct gate_blocks *g, struct lexer *lexer,
+                             const char *start, struct text text, struct log_line *line,
+                             bool *parsed)
+{
+	struct place place = place_of(p, lexer, text, line);
+	bool take;
+	switch (place.kind) {
+	case PLACE_MESSAGE:
+		take = idset_has(p->ids, place.id) ||
+		       is_bounce_of_selected(p, lexer, text, line, &place);
+		break;
+	case PLACE_ENTRY:
+		take = loose_found_in_block(p, g, start, text);
+		break;
+	case PLACE_CONTINUATION:
+		take = place.id.len ? idset_has(p->ids, place.id)
+		                    : loose_found_in_block(p, g, start, text);
+		break;
+	case PLACE_BLANK:
+	default:
+		take = false;
+		break;
+	}
+	*parsed = place.parsed;
+	return take;
+}
+
+/* Whether to take the line at start; *parsed when it is lexed into *line
+ * already. */
+static bool gate_block_line(struct prefilter *p, struct gate_blocks *g, struct lexer *lexer,
+                            const char *start, struct text text, struct log_line *line,
+                            bool *parsed)
+{
+	struct text id;
+	*parsed = false;
+	switch (lexer_skim_head(lexer, text.ptr, text.len, &id)) {
+	case LEXER_HEAD_MESSAGE: {
+		if (idset_has(p->ids, id))
+			return true;
+		struct place place = { .kind = PLACE_MESSAGE, .id = id };
+		bool bounce = is_bounce_of_selected(p, lexer, text, line, &place);
+		*parsed = place.parsed;
+		return bounce;
+	}
+	case LEXER_HEAD_ENTRY:
+		return loose_found_in_block(p, g, start, text);
+	case LEXER_HEAD_UNSURE:
+	default:
+		return gate_unsure_line(p, g, lexer, start, text, line, parsed);
+	}
+}
+
+static bool next_gate_block(struct gate_blocks *g, struct lexer *lexer, struct input *input)
+{
+	input_count_lines(input, g->lines, g->truncated);
+	g->lines = g->truncated = 0;
+	if (!input_next_block(input, &g->block))
+		return false;
+	if (input_file_changed(input)) {
+		lexer_reset(lexer);
+		g->line_number = 0;
+	}
+	g->pos = g->searched_to = g->block.text.ptr;
+	g->end = g->pos + g->block.text.len;
+	g->found = NULL;
+	g->unsure = false;
+	return true;
+}
+
+bool prefilter_next_taken(struct prefilter *p, struct lexer *lexer, struct input *input,
+                          struct input_line *raw, struct log_line *line, bool *parsed)
+{
+	if (p->blocks == NULL)
+		p->blocks = xcalloc(1, sizeof *p->blocks);
+	struct gate_blocks *g = p->blocks;
+	for (;;) {
+		if (g->pos == g->end && !next_gate_block(g, lexer, input))
+			return false;
+		const char *start = g->pos;
+		bool truncated;
+		struct text text = block_line_cut(&g->block, start, &g->pos, &truncated);
+		g->line_number++;
+		g->lines++;
+		g->truncated += truncated;
+		if (!gate_block_line(p, g, lexer, start, text, line, parsed))
+			continue;
+		*raw = (struct input_line){
+			.text = text, .file = input_file_name(input, g->block.file_index),
+			.line_number = g->line_number, .truncated = truncated,
+			.file_index = g->block.file_index,
+		};
+		return true;
 	}
 }

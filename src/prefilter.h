@@ -87,4 +87,15 @@ struct prefilter_verdict prefilter_gate(struct prefilter *prefilter, struct lexe
                                         struct input *input, const struct input_line *raw,
                                         struct log_line *line);
 
+/* The second pass in blocks of lines rather than line by line: the same
+ * lines taken, for less. Possible when the options have no window. */
+bool prefilter_gates_in_blocks(const struct prefilter *prefilter);
+
+/* The second pass in blocks, instead of input_next_line and
+ * prefilter_gate: the next line to hand the sink, as input_next_line
+ * would return it (valid until the next call), with *parsed true when it
+ * is lexed into *line already; false at the end of input. */
+bool prefilter_next_taken(struct prefilter *prefilter, struct lexer *lexer, struct input *input,
+                          struct input_line *raw, struct log_line *line, bool *parsed);
+
 #endif

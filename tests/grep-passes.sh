@@ -139,6 +139,23 @@ printf '%s\n' '  needle in a continuation' \
 compare top-continuation "$tmp/mainlog.1" "$tmp/mainlog" -- needle
 grep -q needle "$tmp/two.out" || fail "a continuation at the top of a file: not printed"
 
+# lines longer than the input keeps (256 KiB) are cut and counted, in
+# either pass, and a message's cut line is still its own; CRLF endings and
+# a last line without a newline are read as the line reader reads them
+long=$(head -c 300000 /dev/zero | tr '\0' 'y')
+{
+	printf '%s\r\n' '2024-03-14 10:00:00 1rkLng-00000A-CC <= long@example.com H=[192.0.2.3] P=esmtp S=100'
+	printf '%s\n' "2024-03-14 10:00:01 1rkLng-00000A-CC ** x@example.com: $long needle"
+	printf '%s\n' "2024-03-14 10:00:02 SMTP connection from [192.0.2.4] lost $long"
+	printf '%s\n' "$long needle"
+	printf '%s\n' '2024-03-14 10:00:03 1rkLng-00000A-CC Completed'
+	printf '%s' '2024-03-14 10:00:04 SMTP connection from [192.0.2.5] lost needle'
+} >"$tmp/long.log"
+for pattern in needle yyyy 'lost' 'Completed' '^2'; do
+	compare long-lines "$tmp/long.log" -- "$pattern"
+done
+grep -q 'longer than' "$tmp/two.err" || fail "long lines: no warning of the cut lines"
+
 # what the second pass skips must be skipped: a selective pattern lexes
 # far fewer lines than the file has
 "$bin" grep --verbose yahoo "$sample" 2>&1 >/dev/null |

@@ -9,7 +9,9 @@
  * When the line test can search many lines at once (line_test.search),
  * the first pass goes through blocks of whole lines and only to the lines
  * the search finds, and the second tests the lines of no message the
- * same way; otherwise every line is tested.
+ * same way; otherwise every line is tested. With no window the second
+ * pass, too, goes through blocks (input_next_block) and hands on only
+ * the lines it takes; with one it goes line by line (prefilter_gate).
  *
  * The second pass follows what the transaction table does with a line: a
  * continuation line belongs to the message of the entry before it (the

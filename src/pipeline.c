@@ -104,6 +104,24 @@ static void take_gated_blocks(struct loop *loop, struct prefilter *gate, struct 
 	}
 }
 
+/* Line by line: every line, or (gate) the second pass of two. */
+static void take_lines(struct loop *loop, struct prefilter *gate, struct input *input,
+                       struct pipeline_resume *resume)
+{
+	struct input_line raw;
+	struct log_line line;
+	while (input_next_line(input, &raw)) {
+		if (input_file_changed(input))
+			lexer_reset(loop->lexer);
+		if (gate)
+			gate_line(loop, gate, input, &raw, &line);
+		else
+			take_line(loop, &raw, &line);
+		if (resume && line.epoch > resume->last_times[raw.file_index])
+			resume->last_times[raw.file_index] = line.epoch;
+	}
+}
+
 /* grep: a first pass over the input to narrow the second (prefilter.h);
  * NULL when every line must be read as usual. */
 static struct prefilter *first_pass(const struct pipeline_options *options,
@@ -177,8 +195,6 @@ int pipeline_run(const char *const *paths, size_t count,
 		             .unparsed = open_unparsed(options->unparsed_path), .taken = true };
 	struct input *input = resume ? input_open_at(resume->starts, resume->start_count)
 	                             : input_open(paths, count);
-	struct input_line raw;
-	struct log_line line;
 	struct prefilter *gate = first_pass(options, input);
 
 	if (resume) {
@@ -189,16 +205,7 @@ int pipeline_run(const char *const *paths, size_t count,
 	if (gate && prefilter_gates_in_blocks(gate))
 		take_gated_blocks(&loop, gate, input);
 	else
-		while (input_next_line(input, &raw)) {
-			if (input_file_changed(input))
-				lexer_reset(loop.lexer);
-			if (gate)
-				gate_line(&loop, gate, input, &raw, &line);
-			else
-				take_line(&loop, &raw, &line);
-			if (resume && line.epoch > resume->last_times[raw.file_index])
-				resume->last_times[raw.file_index] = line.epoch;
-		}
+		take_lines(&loop, gate, input, resume);
 	close_unparsed(loop.unparsed, options->unparsed_path);
 	if (resume)
 		record_positions(input, resume);

@@ -152,23 +152,33 @@ static void search_ahead(struct prefilter *p, struct search *search, struct inpu
  * false when it surely does not. Lines may be asked about or not, but in
  * the order they are read. */
 static bool may_be_found(struct prefilter *p, struct search *search, struct input_ahead ahead,
-                         const struct input_line *raw)
+                         size_t file_index, size_t line_length)
 {
-	if (search->file != raw->file_index) {
+	if (search->file != file_index) {
 		*search = search_none;
-		search->file = raw->file_index;
+		search->file = file_index;
 	}
 	if (ahead.offset >= search->searched_to)
 		search_ahead(p, search, ahead);
 	/* the match may be in the line's CR or newline, or cut off with the
 	 * rest of an over-long line: the line is tested, which costs little */
-	if (!search->unsure && search->found >= ahead.offset + raw->text.len + 2)
+	if (!search->unsure && search->found >= ahead.offset + line_length + 2)
 		return false;
 	if (!search->unsure) { /* search again from the next line */
 		search->searched_to = ahead.offset + 1;
 		search->found = UINT64_MAX;
 	}
 	return true;
+}
+
+/* A line of no message (when the first pass met one that may select),
+ * ahead being the bytes from its start: tested when the search finds it. */
+static bool loose_line_may_select(struct prefilter *p, struct search *search,
+                                  struct input_ahead ahead, size_t file_index, struct text line)
+{
+	if (p->options.test.search && !may_be_found(p, search, ahead, file_index, line.len))
+		return false;
+	return may_select(p, line);
 }
 
 /* ---- the first pass, line by line ---- */
@@ -411,10 +421,8 @@ static bool loose_may_select(struct prefilter *p, struct input *input,
 {
 	if (!p->loose_may_select)
 		return false; /* the first pass tested every one of them */
-	if (p->options.test.search &&
-	    !may_be_found(p, &p->gate_search, input_read_ahead(input), raw))
-		return false;
-	return may_select(p, raw->text);
+	return loose_line_may_select(p, &p->gate_search, input_read_ahead(input), raw->file_index,
+	                             raw->text);
 }
 
 struct prefilter_verdict prefilter_gate(struct prefilter *p, struct lexer *lexer,
@@ -450,10 +458,10 @@ struct gate_blocks {
 	const char *pos, *end;   /* the next line; the block's end */
 	uint64_t line_number;    /* of the line taken last, in its file */
 	uint64_t lines, truncated; /* for the input's stats */
-	/* the search for lines of no message, within the block */
-	const char *searched_to; /* the lines before this are searched */
-	const char *found;       /* where the next match is, or NULL */
-	bool unsure;             /* test each line up to searched_to */
+	/* the search for lines of no message: block by block, at offsets
+	 * counted from the file's first block */
+	struct search search;
+	uint64_t offset;         /* of the block's first byte */
 };
 
 bool prefilter_gates_in_blocks(const struct prefilter *prefilter)
@@ -461,40 +469,18 @@ bool prefilter_gates_in_blocks(const struct prefilter *prefilter)
 	return prefilter->timeless;
 }
 
-/* Whether a line of no message, at start, may select: the block's search
- * as may_be_found does it for the read-ahead. */
+/* Whether a line of no message, at start, may select: the block from
+ * there is the read-ahead the line-by-line gate would search. */
 static bool loose_found_in_block(struct prefilter *p, struct gate_blocks *g, const char *start,
                                  struct text text)
 {
 	if (!p->loose_may_select)
-		return false;
-	const struct line_test *test = &p->options.test;
-	if (test->search == NULL)
-		return may_select(p, text);
-	if (start >= g->searched_to) {
-		size_t at = 0;
-		g->found = NULL;
-		g->unsure = false;
-		g->searched_to = g->end;
-		switch (test->search(test->context, start, (size_t)(g->end - start), &at)) {
-		case LINE_SEARCH_FOUND:
-			g->found = start + at;
-			g->searched_to = g->found;
-			break;
-		case LINE_SEARCH_UNSURE:
-			g->unsure = true;
-			break;
-		case LINE_SEARCH_NONE:
-			break;
-		}
-	}
-	if (!g->unsure && (g->found == NULL || g->found >= start + text.len + 2))
-		return false;
-	if (!g->unsure) { /* search again from the next line */
-		g->searched_to = start + 1;
-		g->found = NULL;
-	}
-	return may_select(p, text);
+		return false; /* the first pass tested every one of them */
+	struct input_ahead ahead = {
+		text_make(start, (size_t)(g->end - start)),
+		g->offset + (uint64_t)(start - g->block.text.ptr),
+	};
+	return loose_line_may_select(p, &g->search, ahead, g->block.file_index, text);
 }
 
 /* A line the skim cannot place: lexed, and judged as prefilter_gate
@@ -555,24 +541,26 @@ static bool next_gate_block(struct gate_blocks *g, struct lexer *lexer, struct i
 {
 	input_count_lines(input, g->lines, g->truncated);
 	g->lines = g->truncated = 0;
+	g->offset += g->block.text.len;
 	if (!input_next_block(input, &g->block))
 		return false;
 	if (input_file_changed(input)) {
 		lexer_reset(lexer);
 		g->line_number = 0;
+		g->offset = 0;
 	}
-	g->pos = g->searched_to = g->block.text.ptr;
+	g->pos = g->block.text.ptr;
 	g->end = g->pos + g->block.text.len;
-	g->found = NULL;
-	g->unsure = false;
 	return true;
 }
 
 bool prefilter_next_taken(struct prefilter *p, struct lexer *lexer, struct input *input,
                           struct input_line *raw, struct log_line *line, bool *parsed)
 {
-	if (p->blocks == NULL)
+	if (p->blocks == NULL) {
 		p->blocks = xcalloc(1, sizeof *p->blocks);
+		p->blocks->search = search_none;
+	}
 	struct gate_blocks *g = p->blocks;
 	for (;;) {
 		if (g->pos == g->end && !next_gate_block(g, lexer, input))

@@ -69,6 +69,18 @@ static void take_line(struct loop *loop, const struct input_line *raw, struct lo
 	deliver_line(loop, raw, line);
 }
 
+/* A line the prefilter takes: lexed already (parsed) or now. */
+static void hand_on(struct loop *loop, const struct input_line *raw, struct log_line *line,
+                    bool parsed)
+{
+	if (parsed) {
+		loop->lexed++;
+		deliver_line(loop, raw, line);
+	} else {
+		take_line(loop, raw, line);
+	}
+}
+
 /* The second pass of two: only the lines the prefilter lets through. */
 static void gate_line(struct loop *loop, struct prefilter *gate, struct input *input,
                       const struct input_line *raw, struct log_line *line)
@@ -79,12 +91,7 @@ static void gate_line(struct loop *loop, struct prefilter *gate, struct input *i
 			loop->taken = in_window(loop->options, v.epoch);
 		return;
 	}
-	if (v.parsed) {
-		loop->lexed++;
-		deliver_line(loop, raw, line);
-	} else {
-		take_line(loop, raw, line);
-	}
+	hand_on(loop, raw, line, v.parsed);
 }
 
 /* The second pass of two, in blocks: the prefilter hands on only the
@@ -94,14 +101,8 @@ static void take_gated_blocks(struct loop *loop, struct prefilter *gate, struct 
 	struct input_line raw;
 	struct log_line line;
 	bool parsed;
-	while (prefilter_next_taken(gate, loop->lexer, input, &raw, &line, &parsed)) {
-		if (parsed) {
-			loop->lexed++;
-			deliver_line(loop, &raw, &line);
-		} else {
-			take_line(loop, &raw, &line);
-		}
-	}
+	while (prefilter_next_taken(gate, loop->lexer, input, &raw, &line, &parsed))
+		hand_on(loop, &raw, &line, parsed);
 }
 
 /* Line by line: every line, or (gate) the second pass of two. */

@@ -414,9 +414,9 @@ static bool is_bounce_of_selected(struct prefilter *p, struct lexer *lexer, stru
 	return true;
 }
 
-/* Where a line of the second pass stands, for the search: the line
- * input_next_line returned last (input), or the one at start in the
- * block being gone through (blocks). */
+/* Where a line of the second pass stands, for the search: the one at
+ * start in the block being gone through (blocks), or, with no blocks, the
+ * line input_next_line returned last (input). */
 struct line_at {
 	struct input *input;
 	const struct gate_blocks *blocks;
@@ -426,9 +426,9 @@ struct line_at {
 /* The bytes from the line's start on, at the search's offsets. */
 static struct input_ahead ahead_of(const struct line_at *at)
 {
-	if (at->input)
-		return input_read_ahead(at->input);
 	const struct gate_blocks *g = at->blocks;
+	if (g == NULL)
+		return input_read_ahead(at->input);
 	return (struct input_ahead){
 		text_make(at->start, (size_t)(g->end - at->start)),
 		g->offset + (uint64_t)(at->start - g->block.text.ptr),

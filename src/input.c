@@ -1,8 +1,9 @@
 /*
  * input: files -> lines. One reader at a time holds a fixed buffer of
- * INPUT_BUFFER_SIZE bytes; lines are found with memchr and handed
- * out as views into it, so the hot path copies nothing and allocates
- * nothing. gzip is recognised by its magic bytes, never by name. Each
+ * INPUT_BUFFER_SIZE bytes, or, for a plain regular file, a mapped window
+ * of it (mapping.h: the copy read() makes is saved); lines are found with
+ * memchr and handed out as views into it, so the hot path copies nothing
+ * and allocates nothing. gzip is recognised by its magic bytes, never by name. Each
  * reader knows the stream offset of its buffer's first byte, so where a
  * read ended (for --state) costs nothing per line.
  *
@@ -30,6 +31,7 @@
 #include <zlib.h>
 
 #include "lexer.h"
+#include "mapping.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -57,6 +59,8 @@ struct reader {
 	                       the line a start offset fell inside) */
 	bool hold_tail;     /* a final line without newline is not returned */
 	bool regular;       /* a regular file: it can be seeked in */
+	bool mappable;      /* a regular file read in earnest, not peeked at */
+	struct mapping map; /* buf is map.bytes while a window is mapped */
 	bool quiet;         /* peeking at a file that will be read again:
 	                       its damage is told then, not twice */
 	int read_errno;     /* of the read error that ended it */
@@ -124,6 +128,7 @@ static void reader_close(struct reader *r)
 	if (r->z_ready)
 		inflateEnd(&r->z);
 	r->z_ready = false;
+	mapping_unmap(&r->map);
 	if (r->fd >= 0 && !r->is_stdin)
 		close(r->fd);
 	r->fd = -1;
@@ -255,10 +260,78 @@ static void fill_gzip(struct reader *r, size_t room)
 	r->end = (size_t)((char *)r->z.next_out - r->buf);
 }
 
-/* Move the unread bytes to the front and read more behind them. */
+/* The window from the page of the first unread byte, as far as the
+ * file goes now (it may have grown) or INPUT_MAP_WINDOW; eof when no
+ * byte is new. false when it cannot be mapped, errno set. */
+static bool map_window(struct reader *r)
+{
+	struct stat st;
+	if (fstat(r->fd, &st) != 0)
+		return false;
+	uint64_t file_end = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	if (file_end > r->limit)
+		file_end = r->limit;
+	if (file_end <= r->base + r->end) {
+		r->eof = true; /* as read() would find: nothing more, or cut short */
+		return true;
+	}
+	uint64_t offset = r->base + r->start;
+	uint64_t from = mapping_page_floor(offset);
+	uint64_t length = file_end - from;
+	if (length > INPUT_MAP_WINDOW)
+		length = INPUT_MAP_WINDOW;
+	struct mapping next;
+	if (!mapping_map(&next, r->fd, from, (size_t)length))
+		return false;
+	mapping_unmap(&r->map);
+	r->map = next;
+	r->buf = next.bytes;
+	r->base = from;
+	r->start = (size_t)(offset - from);
+	r->end = (size_t)length;
+	return true;
+}
+
+/* After the first read(), which tells a gzip file by its magic: a plain
+ * file's bytes are mapped from here on, the bytes read so far included.
+ * A file whose size is less than was read (procfs, or cut short) is read
+ * on as it was. */
+static void reader_map_plain(struct reader *r)
+{
+	struct stat st;
+	if (!r->mappable || r->gzip || fstat(r->fd, &st) != 0 || st.st_size <= 0 ||
+	    (uint64_t)st.st_size < r->base + r->end)
+		return;
+	size_t read_end = r->end;
+	r->end = r->start; /* the bytes read so far are mapped too */
+	if (!map_window(r)) {
+		r->end = read_end;
+		r->mappable = false;
+	}
+}
+
+/* A mapped file cut short while it was read: past the cut it reads as
+ * zeros (mapping.h), dropped with the partial line before them, as after
+ * damage. true when this is found now. */
+static bool reader_cut_short(struct reader *r)
+{
+	if (r->damaged || !mapping_cut_short(&r->map))
+		return false;
+	reader_damage(r, "file cut short while being read (rotated by copying?)");
+	r->end = r->start;
+	return true;
+}
+
+/* Move the unread bytes to the front and read more behind them, or map
+ * the next window. */
 static void reader_fill(struct reader *r)
 {
 	r->whole_known = false;
+	if (r->map.bytes != NULL) {
+		if (!reader_cut_short(r) && !map_window(r))
+			read_error(r);
+		return;
+	}
 	if (r->start > 0) {
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
 		r->base += r->start;
@@ -308,6 +381,7 @@ static bool reader_open(struct reader *r, const char *path, int fd, bool peek, c
 				return false;
 			}
 			r->regular = S_ISREG(st.st_mode);
+			r->mappable = r->regular && !peek;
 			r->quiet = peek && r->regular;
 			r->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
 			r->device = (uint64_t)st.st_dev;
@@ -337,6 +411,7 @@ static bool reader_open(struct reader *r, const char *path, int fd, bool peek, c
 	r->limit = limit; /* set only now: the gzip magic is read whatever it is */
 	if (!r->gzip && r->end > limit)
 		r->end = (size_t)limit;
+	reader_map_plain(r);
 	return true;
 }
 
@@ -399,6 +474,8 @@ static bool reader_next_line(struct reader *r, struct input_line *out, uint64_t 
 			r->line_at = (size_t)(from - r->buf);
 			return true;
 		}
+		if (reader_cut_short(r))
+			continue;
 		/* More than the cap and still no newline: cut here, drop the rest. */
 		if (avail > INPUT_LINE_MAX && !r->skipping) {
 			out->text = reader_cut_line(r, from);
@@ -450,6 +527,8 @@ static bool reader_next_block(struct reader *r, struct text *out, bool *cut)
 				*cut = false;
 				return true;
 			}
+			if (reader_cut_short(r))
+				continue;
 			if (avail > INPUT_LINE_MAX) {
 				*out = reader_cut_line(r, from);
 				*cut = true;

@@ -37,6 +37,11 @@
  * its start and the rest fills (so lines end where tests can tell). */
 #define INPUT_BUFFER_SIZE (1024 * 1024 + INPUT_LINE_MAX)
 
+/* A plain regular file is mapped instead (mapping.h), this much at a
+ * time, from the page of the first byte not yet handed out: more than
+ * INPUT_LINE_MAX, so a line is whole in a window as in the buffer. */
+#define INPUT_MAP_WINDOW (4 * 1024 * 1024)
+
 /* Log text deflates 10 to 30 times; only a stream built to expand (a
  * "gzip bomb") goes past 100. Past INPUT_GZIP_RATIO_FLOOR decompressed
  * bytes, a gzip file whose output exceeds INPUT_GZIP_RATIO_MAX times the

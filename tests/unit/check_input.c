@@ -1755,6 +1755,169 @@ START_TEST(test_at_empty_plan)
 }
 END_TEST
 
+/* ---- plain files mapped a window at a time ---- */
+
+/* Line i of a log of fixed-width lines: MAPPED_LINE bytes with its newline,
+ * so line i starts at offset (i - 1) * MAPPED_LINE. */
+#define MAPPED_LINE 100
+
+static void mapped_line(struct strbuf *out, size_t i)
+{
+	size_t before = out->len;
+	strbuf_printf(out, "2024-01-02 00:00:00 line %08zu ", i);
+	while (out->len - before < MAPPED_LINE - 1)
+		strbuf_append_char(out, (char)('a' + (out->len - before) % 26));
+	strbuf_append_char(out, '\n');
+}
+
+START_TEST(test_mapped_windows_hold_every_line)
+{
+	/* Lines of every length over three windows, one over the cap across
+	 * the first window's end; the same text gzipped goes through read()
+	 * and zlib instead, and both ways, line by line and in blocks, must
+	 * return the same lines. */
+	char *dir = make_temp_dir();
+	char *plain = path_in(dir, "exim_mainlog");
+	char *gzip = path_in(dir, "exim_mainlog.gz");
+	struct strbuf text = STRBUF_INIT;
+	for (size_t i = 0; text.len < 3 * INPUT_MAP_WINDOW - 5000; i++) {
+		strbuf_printf(&text, "2024-01-02 00:00:00 line %zu ", i);
+		for (size_t n = 0; n < i % 997; n++)
+			strbuf_append_char(&text, (char)('a' + n % 26));
+		strbuf_append_str(&text, i % 7 ? "\n" : "\r\n");
+		if (text.len > INPUT_MAP_WINDOW - INPUT_LINE_MAX / 2 &&
+		    text.len < INPUT_MAP_WINDOW) {
+			for (size_t n = 0; n < INPUT_LINE_MAX + 5000; n++)
+				strbuf_append_char(&text, 'y');
+			strbuf_append_char(&text, '\n');
+		}
+	}
+	strbuf_append_str(&text, "the last, without a newline");
+	write_file(plain, text.data, text.len);
+	write_gzip(gzip, text.data, false);
+	const char *plain_only[] = { plain }, *gzip_only[] = { gzip };
+	struct read_result mapped, blocks, decompressed;
+	read_all(plain_only, 1, &mapped);
+	collect_blocks(plain_only, 1, &blocks);
+	read_all(gzip_only, 1, &decompressed);
+	ck_assert_uint_gt(mapped.count, 20000);
+	ck_assert_uint_eq(mapped.stats.truncated_lines, 1);
+	ck_assert_uint_eq(mapped.stats.bytes, decompressed.stats.bytes);
+	const struct read_result *others[] = { &blocks, &decompressed };
+	for (size_t k = 0; k < 2; k++) {
+		const struct read_result *o = others[k];
+		ck_assert_uint_eq(o->count, mapped.count);
+		for (size_t i = 0; i < mapped.count; i++)
+			ck_assert_msg(o->lines[i].len == mapped.lines[i].len &&
+			              memcmp(o->lines[i].data, mapped.lines[i].data,
+			                     mapped.lines[i].len) == 0 &&
+			              o->truncated[i] == mapped.truncated[i],
+			              "%s, line %zu: \"%.40s\", mapped \"%.40s\"",
+			              k ? "gzip" : "blocks", i + 1, o->lines[i].data,
+			              mapped.lines[i].data);
+	}
+	ck_assert(!msg_had_input_error());
+	free_result(&mapped);
+	free_result(&blocks);
+	free_result(&decompressed);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(plain);
+	free(gzip);
+	free(dir);
+}
+END_TEST
+
+/* Lines read from input up to line `at`, then the file cut to `size`
+ * bytes (logrotate's copytruncate), then the rest read: no crash, and
+ * only whole lines from before the cut, with the damage told. */
+static void check_cut_while_read(size_t at, off_t size)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "exim_mainlog");
+	char *errors = path_in(dir, "stderr");
+	struct strbuf text = STRBUF_INIT;
+	size_t lines = (2 * INPUT_MAP_WINDOW + 12345) / MAPPED_LINE;
+	for (size_t i = 1; i <= lines; i++)
+		mapped_line(&text, i);
+	write_file(path, text.data, text.len);
+	const char *paths[] = { path };
+	struct input *input = input_open(paths, 1);
+	struct input_line line;
+	for (size_t i = 1; i <= at; i++)
+		ck_assert(input_next_line(input, &line));
+	ck_assert_int_eq(truncate(path, size), 0);
+	int saved = capture_stderr(errors);
+	struct read_result rest;
+	collect(input, &rest);
+	restore_stderr(saved);
+	size_t whole = (size_t)size / MAPPED_LINE;
+	size_t expected = whole > at ? whole - at : 0;
+	ck_assert_uint_eq(rest.count, expected);
+	struct strbuf want = STRBUF_INIT;
+	for (size_t i = 0; i < rest.count; i++) {
+		strbuf_reset(&want);
+		mapped_line(&want, at + i + 1);
+		ck_assert_msg(rest.lines[i].len == MAPPED_LINE - 1 &&
+		              memcmp(rest.lines[i].data, want.data, MAPPED_LINE - 1) == 0,
+		              "line %zu after the cut: \"%.40s\"", at + i + 1, rest.lines[i].data);
+	}
+	char *said = slurp(errors);
+	ck_assert_msg(strstr(said, "cut short while being read") != NULL, "stderr: %s", said);
+	ck_assert(msg_had_input_error());
+	ck_assert_uint_eq(rest.stats.files_damaged, 1);
+	free(said);
+	strbuf_release(&want);
+	free_result(&rest);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(path);
+	free(errors);
+	free(dir);
+}
+
+START_TEST(test_mapped_file_cut_short_in_its_window)
+{
+	/* mid-line, inside the window being read */
+	check_cut_while_read(1000, INPUT_MAP_WINDOW / 2 + 50);
+}
+END_TEST
+
+START_TEST(test_mapped_file_cut_to_nothing)
+{
+	/* copytruncate: every page of the window is gone */
+	check_cut_while_read(1000, 0);
+}
+END_TEST
+
+START_TEST(test_mapped_file_read_on_as_it_grows)
+{
+	/* Exim appends while the log is read: what was added is read too */
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "exim_mainlog");
+	struct strbuf text = STRBUF_INIT;
+	size_t first = (INPUT_MAP_WINDOW + 777) / MAPPED_LINE, added = 50000;
+	for (size_t i = 1; i <= first + added; i++)
+		mapped_line(&text, i);
+	write_file(path, text.data, first * MAPPED_LINE);
+	const char *paths[] = { path };
+	struct input *input = input_open(paths, 1);
+	struct input_line line;
+	ck_assert(input_next_line(input, &line));
+	append_file(path, text.data + first * MAPPED_LINE, added * MAPPED_LINE);
+	struct read_result rest;
+	collect(input, &rest);
+	ck_assert_uint_eq(rest.count, first + added - 1);
+	ck_assert_uint_eq(rest.numbers[rest.count - 1], first + added);
+	ck_assert(!msg_had_input_error());
+	free_result(&rest);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
 /* ---- a fixture from the repository ---- */
 
 START_TEST(test_fixture_file_through_input_and_lexer)
@@ -1843,6 +2006,13 @@ Suite *input_suite(void)
 	tcase_add_test(twice, test_reread_refused_for_a_fifo_and_a_plan);
 	tcase_add_test(twice, test_blocks_hold_the_lines_read_line_by_line);
 	suite_add_tcase(s, twice);
+
+	TCase *mapped = tcase_create("mapped windows");
+	tcase_add_test(mapped, test_mapped_windows_hold_every_line);
+	tcase_add_test(mapped, test_mapped_file_cut_short_in_its_window);
+	tcase_add_test(mapped, test_mapped_file_cut_to_nothing);
+	tcase_add_test(mapped, test_mapped_file_read_on_as_it_grows);
+	suite_add_tcase(s, mapped);
 
 	TCase *in = tcase_create("stdin");
 	tcase_add_test(in, test_stdin_dash);

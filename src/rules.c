@@ -114,6 +114,10 @@ struct rule {
 	size_t status_count;
 	struct name_list routers, transports, hosts, domains, senders;
 	pcre2_code *error_re, *text_re;
+	/* JIT-compiled on first use (jit_once): of the rules, a run tries
+	 * only those its failures' classes reach, and compiling them all
+	 * cost grep more than its search did */
+	bool error_jit_tried, text_jit_tried;
 	/* a necessary condition for each pattern, tested before PCRE2 runs */
 	struct lit_filter *error_filter, *text_filter;
 	bool warned;          /* a pattern hit the match limit once already */
@@ -600,12 +604,21 @@ static pcre2_code *compile(struct loader *ld, struct strbuf *alternatives, unsig
 		load_error(ld, line, "bad pattern: %s", (const char *)why);
 		return NULL;
 	}
-	/* JIT is an optimisation: without it (no JIT on this CPU) the
-	 * interpreter runs the same pattern under the same limits */
+	return re;
+}
+
+/* JIT is an optimisation: without it (no JIT on this CPU) the
+ * interpreter runs the same pattern under the same limits. */
+static void jit_once(pcre2_code *re, bool *tried)
+{
+	if (*tried)
+		return;
+	*tried = true;
 #ifndef EXIMEXPLAIN_NO_JIT /* make check-valgrind: memcheck cannot follow JIT code */
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+#else
+	(void)re;
 #endif
-	return re;
 }
 
 /* The rule being read is complete: check it and file it. */
@@ -869,10 +882,12 @@ static bool code_holds(const struct rule *r, int code)
 	return false;
 }
 
-static bool pattern_holds(struct rule_set *set, struct rule *r, pcre2_code *re, struct text t)
+static bool pattern_holds(struct rule_set *set, struct rule *r, pcre2_code *re,
+                          bool *jit_tried, struct text t)
 {
 	if (re == NULL)
 		return true;
+	jit_once(re, jit_tried);
 	int rc = pcre2_match(re, (PCRE2_SPTR)(t.ptr ? t.ptr : ""), t.len, 0, 0, set->match_data,
 	                     set->match_context);
 	if (rc >= 0)
@@ -948,11 +963,11 @@ static bool patterns_hold(struct rule_set *set, struct rule *r, struct prepared_
 	bool filter = !set->every_pattern_runs;
 	if (r->error_re &&
 	    ((filter && !lit_filter_may_match(r->error_filter, error_trigrams(p))) ||
-	     !pattern_holds(set, r, r->error_re, p->facts->error)))
+	     !pattern_holds(set, r, r->error_re, &r->error_jit_tried, p->facts->error)))
 		return false;
 	return r->text_re == NULL ||
 	       ((!filter || lit_filter_may_match(r->text_filter, text_trigrams(p))) &&
-	        pattern_holds(set, r, r->text_re, p->facts->text));
+	        pattern_holds(set, r, r->text_re, &r->text_jit_tried, p->facts->text));
 }
 
 static bool status_holds(const struct rule *r, const struct prepared_facts *p)

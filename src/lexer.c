@@ -104,7 +104,7 @@ static const bool alnum_table[256] = {
 #define ALNUM_(i) alnum_table[(unsigned char)s[i]]
 
 /* Length of a message ID at s (23 tried first, then 16), else 0. */
-static size_t message_id_length(const char *s, size_t length)
+static inline size_t message_id_length(const char *s, size_t length)
 {
 	if (length >= 23 && s[6] == '-' && s[18] == '-' && (length == 23 || s[23] == ' ') &&
 	    (ALNUM_(0) & ALNUM_(1) & ALNUM_(2) & ALNUM_(3) & ALNUM_(4) & ALNUM_(5) &
@@ -469,7 +469,7 @@ static void lex_continuation(struct lexer *lexer, struct log_line *out)
 	out->message_id = text_make(lexer->entry_id, lexer->entry_id_length);
 }
 
-static size_t lex_pid(const char *s, size_t length, long *pid)
+static inline size_t lex_pid(const char *s, size_t length, long *pid)
 {
 	if (length < 4 || s[0] != '[' || !is_digit(s[1]))
 		return 0;
@@ -501,8 +501,8 @@ static bool looks_like_exim_stamp(const char *line, size_t length)
 
 /* After a stamp of stamp_length bytes: the ID, and the line becomes the
  * entry later continuation lines belong to. */
-static enum lexer_head enter_head(struct lexer *lexer, const char *line, size_t length,
-                                  size_t stamp_length, struct text *id)
+static inline enum lexer_head enter_head(struct lexer *lexer, const char *line, size_t length,
+                                         size_t stamp_length, struct text *id)
 {
 	if (stamp_length < length)
 		stamp_length++;
@@ -516,7 +516,11 @@ static enum lexer_head enter_head(struct lexer *lexer, const char *line, size_t 
 	*id = text_make(id_length ? s : NULL, id_length);
 	lexer->entry_kind = LK_UNKNOWN;
 	lexer->entry_id_length = id_length;
-	memcpy(lexer->entry_id, s, id_length);
+	/* of the only two lengths: copies of a known size, without a call */
+	if (id_length == 23)
+		memcpy(lexer->entry_id, s, 23);
+	else if (id_length == 16)
+		memcpy(lexer->entry_id, s, 16);
 	return id_length ? LEXER_HEAD_MESSAGE : LEXER_HEAD_ENTRY;
 }
 

@@ -388,17 +388,26 @@ static bool has_r_field(const char *s, const char *end)
 	return false;
 }
 
+/* An arrival or fake reject ("ID <= " or "ID (= "): only these can name
+ * a parent. Inline: asked of every line of a message not selected. */
+static inline bool is_arrival_head(struct text raw, const struct place *place)
+{
+	const char *end = raw.ptr + raw.len;
+	const char *after_id = place->id.ptr + place->id.len;
+	return end - after_id >= 4 && after_id[0] == ' ' && after_id[2] == '=' &&
+	       after_id[3] == ' ' && (after_id[1] == '<' || after_id[1] == '(');
+}
+
 /* An arrival naming a parent ("<= <> ... R=parent": a bounce; the table
  * links any arrival or fake reject with R=, whatever its sender). Taken
  * when its parent is, so the parent's record names it; and then followed,
- * so it completes. */
+ * so it completes. Asked only of an arrival head (is_arrival_head). */
 static bool is_bounce_of_selected(struct prefilter *p, struct lexer *lexer, struct text raw,
                                   struct log_line *line, struct place *place)
 {
 	const char *end = raw.ptr + raw.len;
 	const char *after_id = place->id.ptr + place->id.len;
-	if (end - after_id < 4 || after_id[0] != ' ' || after_id[2] != '=' || after_id[3] != ' ' ||
-	    (after_id[1] != '<' && after_id[1] != '(') || !has_r_field(after_id, end))
+	if (!has_r_field(after_id, end))
 		return false;
 	if (!place->parsed) {
 		lexer_parse(lexer, raw.ptr, raw.len, line);
@@ -458,7 +467,8 @@ static inline bool take_placed(struct prefilter *p, struct lexer *lexer, const s
 	switch (place->kind) {
 	case PLACE_MESSAGE:
 		return idset_has(p->ids, place->id) ||
-		       is_bounce_of_selected(p, lexer, text, line, place);
+		       (is_arrival_head(text, place) &&
+		        is_bounce_of_selected(p, lexer, text, line, place));
 	case PLACE_ENTRY:
 		return loose_may_select(p, at, file_index, text);
 	case PLACE_CONTINUATION:

@@ -166,25 +166,10 @@ bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
 	return true;
 }
 
-/* stamp_tail for a caller that wants only the length. */
-static size_t stamp_tail_length(const char *s, size_t length)
+size_t timestamp_exim_tail_length(const char *s, size_t length)
 {
 	struct timestamp unused;
 	return stamp_tail(s, length, &unused);
-}
-
-size_t timestamp_exim_length_in_minute(const struct local_time_cache *cache, const char *s,
-                                       size_t length)
-{
-	int second;
-	if (!cache->minute_valid || !second_of(s, length, &second) ||
-	    memcmp(cache->minute_text, s, 16) != 0)
-		return 0;
-	/* Nearly every line: whole seconds and a space, not before a zone.
-	 * grep's second pass asks this of every line it skims. */
-	if (length == 19 || (s[19] == ' ' && (length < 21 || (s[20] != '+' && s[20] != '-'))))
-		return 19;
-	return stamp_tail_length(s, length);
 }
 
 /* Wall-clock fields of epoch in the log's zone, and that zone's offset. */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct timestamp {
 	int64_t epoch;
@@ -48,8 +49,31 @@ bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
  * one timestamp_parse_exim saw last), the stamp's length as that would
  * find it; else 0, and only timestamp_parse_exim can tell. Works out no
  * time, so it costs a comparison: for a caller that skips most lines. */
-size_t timestamp_exim_length_in_minute(const struct local_time_cache *cache, const char *s,
-                                       size_t length);
+/* The length of the stamp's tail from s + 19 on (+millisec, a zone), as
+ * timestamp_parse_exim finds it; 0 when there is no stamp. For
+ * timestamp_exim_length_in_minute. */
+size_t timestamp_exim_tail_length(const char *s, size_t length);
+
+/* Inline: grep's second pass asks it of every line it skims, and the call
+ * cost as much as the comparison. */
+static inline size_t timestamp_exim_length_in_minute(const struct local_time_cache *cache,
+                                                     const char *s, size_t length)
+{
+	if (!cache->minute_valid || length < 19 || s[16] != ':' ||
+	    (unsigned)(s[17] - '0') > 9 || (unsigned)(s[18] - '0') > 9 ||
+	    (s[17] - '0') * 10 + (s[18] - '0') > 60 || memcmp(cache->minute_text, s, 16) != 0)
+		return 0;
+	/* Nearly every line: whole seconds (or +millisec) and a space, not
+	 * before a zone. */
+	size_t end = 19;
+	if (length >= 23 && s[19] == '.' && (unsigned)(s[20] - '0') <= 9 &&
+	    (unsigned)(s[21] - '0') <= 9 && (unsigned)(s[22] - '0') <= 9)
+		end = 23;
+	if (length == end ||
+	    (s[end] == ' ' && (length < end + 2 || (s[end + 1] != '+' && s[end + 1] != '-'))))
+		return end;
+	return timestamp_exim_tail_length(s, length);
+}
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t timestamp_days_from_civil(int64_t year, unsigned month, unsigned day);

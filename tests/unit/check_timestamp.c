@@ -59,6 +59,51 @@ START_TEST(test_parse_forms)
 }
 END_TEST
 
+START_TEST(test_length_in_minute_agrees_with_parsing)
+{
+	/* grep's skim (timestamp_exim_length_in_minute) must find the length
+	 * parsing finds, or 0, for every shape of stamp and what follows it */
+	use_time_zone("UTC");
+	static const char *const lines[] = {
+		"2024-03-04 10:11:12",
+		"2024-03-04 10:11:12 ",
+		"2024-03-04 10:11:12 1rgvkP-0000oG-0Q <= a@b",
+		"2024-03-04 10:11:12.345",
+		"2024-03-04 10:11:12.345 ",
+		"2024-03-04 10:11:12.345 1rgvkP-0000oG-0Q Completed",
+		"2024-03-04 10:11:12 +0100",
+		"2024-03-04 10:11:12 +0100 Completed",
+		"2024-03-04 10:11:12.345 -0500 Completed",
+		"2024-03-04 10:11:12 +01",
+		"2024-03-04 10:11:12 +",
+		"2024-03-04 10:11:12 -x",
+		"2024-03-04 10:11:12.34",
+		"2024-03-04 10:11:12.34 x",
+		"2024-03-04 10:11:12.3456 x",
+		"2024-03-04 10:11:12.x45 x",
+		"2024-03-04 10:11:12x",
+		"2024-03-04 10:11:12.345x",
+		"2024-03-04 10:11:61 x",
+		"2024-03-04 10:11:1 x",
+		"2024-03-04 10:12:12 other minute",
+	};
+	struct local_time_cache cache;
+	local_time_cache_init(&cache);
+	struct timestamp ts;
+	ck_assert(timestamp_parse_exim(&cache, lines[0], strlen(lines[0]), &ts));
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+		size_t n = strlen(lines[i]);
+		struct local_time_cache fresh;
+		local_time_cache_init(&fresh);
+		size_t parsed = timestamp_parse_exim(&fresh, lines[i], n, &ts) ? ts.length : 0;
+		size_t skimmed = timestamp_exim_length_in_minute(&cache, lines[i], n);
+		bool other_minute = memcmp(lines[i], lines[0], 16) != 0;
+		ck_assert_msg(skimmed == (other_minute ? 0 : parsed),
+		              "\"%s\": skimmed %zu, parsed %zu", lines[i], skimmed, parsed);
+	}
+}
+END_TEST
+
 START_TEST(test_leap_day)
 {
 	struct timestamp ts;
@@ -109,6 +154,7 @@ Suite *timestamp_suite(void)
 	TCase *tc = tcase_create("timestamp");
 	tcase_add_test(tc, test_days_from_civil);
 	tcase_add_test(tc, test_parse_forms);
+	tcase_add_test(tc, test_length_in_minute_agrees_with_parsing);
 	tcase_add_test(tc, test_leap_day);
 	tcase_add_test(tc, test_invalid_stamps_rejected);
 	tcase_add_test(tc, test_local_time_follows_tz);

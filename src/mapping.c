@@ -64,11 +64,17 @@ static bool set_handler(void)
 	return true;
 }
 
-uint64_t mapping_page_floor(uint64_t offset)
+/* Known before any window is mapped, so the handler can read it. */
+static size_t page(void)
 {
 	if (page_size == 0)
 		page_size = (size_t)sysconf(_SC_PAGESIZE);
-	return offset - offset % page_size;
+	return page_size;
+}
+
+uint64_t mapping_page_floor(uint64_t offset)
+{
+	return offset - offset % page();
 }
 
 static int free_slot(void)
@@ -81,9 +87,8 @@ static int free_slot(void)
 
 bool mapping_map(struct mapping *m, int fd, uint64_t offset, size_t length)
 {
-	(void)mapping_page_floor(0); /* page_size known */
 	int slot = free_slot();
-	if (length == 0 || offset % page_size != 0 || slot < 0) {
+	if (length == 0 || offset % page() != 0 || slot < 0) {
 		errno = EINVAL;
 		return false;
 	}

@@ -140,18 +140,13 @@ static size_t stamp_tail(const char *s, size_t length, struct timestamp *out)
 	return pos;
 }
 
-static bool second_of(const char *s, size_t length, int *second)
-{
-	return length >= 19 && s[16] == ':' && digits(s + 17, 2, second) && *second <= 60;
-}
-
 bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
                           size_t length, struct timestamp *out)
 {
 	/* YYYY-MM-DD HH:MM:SS is 19 bytes. */
 	int second;
 	int64_t minute_wall, local_offset;
-	if (!second_of(s, length, &second) ||
+	if (!timestamp_second_of(s, length, &second) ||
 	    !minute_of(cache, s, &minute_wall, &local_offset))
 		return false;
 	size_t pos = stamp_tail(s, length, out);

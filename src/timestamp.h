@@ -45,23 +45,33 @@ static inline bool timestamp_in_window(int64_t epoch, int64_t since, int64_t unt
 bool timestamp_parse_exim(struct local_time_cache *cache, const char *s,
                           size_t length, struct timestamp *out);
 
-/* When s starts with an Exim timestamp of the minute the cache holds (the
- * one timestamp_parse_exim saw last), the stamp's length as that would
- * find it; else 0, and only timestamp_parse_exim can tell. Works out no
- * time, so it costs a comparison: for a caller that skips most lines. */
 /* The length of the stamp's tail from s + 19 on (+millisec, a zone), as
  * timestamp_parse_exim finds it; 0 when there is no stamp. For
  * timestamp_exim_length_in_minute. */
 size_t timestamp_exim_tail_length(const char *s, size_t length);
 
-/* Inline: grep's second pass asks it of every line it skims, and the call
+/* The seconds of "YYYY-MM-DD HH:MM:SS" at s, when they are there. */
+static inline bool timestamp_second_of(const char *s, size_t length, int *second)
+{
+	if (length < 19 || s[16] != ':' || (unsigned)(s[17] - '0') > 9 ||
+	    (unsigned)(s[18] - '0') > 9)
+		return false;
+	*second = (s[17] - '0') * 10 + (s[18] - '0');
+	return *second <= 60;
+}
+
+/* When s starts with an Exim timestamp of the minute the cache holds (the
+ * one timestamp_parse_exim saw last), the stamp's length as that would
+ * find it; else 0, and only timestamp_parse_exim can tell. Works out no
+ * time, so it costs a comparison: for a caller that skips most lines.
+ * Inline: grep's second pass asks it of every line it skims, and the call
  * cost as much as the comparison. */
 static inline size_t timestamp_exim_length_in_minute(const struct local_time_cache *cache,
                                                      const char *s, size_t length)
 {
-	if (!cache->minute_valid || length < 19 || s[16] != ':' ||
-	    (unsigned)(s[17] - '0') > 9 || (unsigned)(s[18] - '0') > 9 ||
-	    (s[17] - '0') * 10 + (s[18] - '0') > 60 || memcmp(cache->minute_text, s, 16) != 0)
+	int second;
+	if (!cache->minute_valid || !timestamp_second_of(s, length, &second) ||
+	    memcmp(cache->minute_text, s, 16) != 0)
 		return 0;
 	/* Nearly every line: whole seconds (or +millisec) and a space, not
 	 * before a zone. */

@@ -34,8 +34,8 @@ static void on_sigbus(int sig, siginfo_t *info, void *context)
 		if (!w->used || at < w->start || at >= w->start + w->length)
 			continue;
 		/* the rest of the window reads as zeros from this page on */
-		char *page = w->start + (((size_t)(at - w->start)) & ~(page_size - 1));
-		if (mmap(page, (size_t)(w->start + w->length - page), PROT_READ,
+		char *zeroed = w->start + (((size_t)(at - w->start)) & ~(page_size - 1));
+		if (mmap(zeroed, (size_t)(w->start + w->length - zeroed), PROT_READ,
 		         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
 			break;
 		w->cut_short = 1;

@@ -59,7 +59,6 @@ struct reader {
 	                       the line a start offset fell inside) */
 	bool hold_tail;     /* a final line without newline is not returned */
 	bool regular;       /* a regular file: it can be seeked in */
-	bool mappable;      /* a regular file read in earnest, not peeked at */
 	struct mapping map; /* buf is map.bytes while a window is mapped */
 	bool quiet;         /* peeking at a file that will be read again:
 	                       its damage is told then, not twice */
@@ -293,21 +292,19 @@ static bool map_window(struct reader *r)
 }
 
 /* After the first read(), which tells a gzip file by its magic: a plain
- * file's bytes are mapped from here on, the bytes read so far included.
+ * regular file's bytes are mapped from here on, the bytes read so far included.
  * A file whose size is less than was read (procfs, or cut short) is read
  * on as it was. */
 static void reader_map_plain(struct reader *r)
 {
 	struct stat st;
-	if (!r->mappable || r->gzip || fstat(r->fd, &st) != 0 || st.st_size <= 0 ||
+	if (!r->regular || r->gzip || fstat(r->fd, &st) != 0 || st.st_size <= 0 ||
 	    (uint64_t)st.st_size < r->base + r->end)
 		return;
 	size_t read_end = r->end;
 	r->end = r->start; /* the bytes read so far are mapped too */
-	if (!map_window(r)) {
+	if (!map_window(r))
 		r->end = read_end;
-		r->mappable = false;
-	}
 }
 
 /* A mapped file cut short while it was read: past the cut it reads as
@@ -381,7 +378,6 @@ static bool reader_open(struct reader *r, const char *path, int fd, bool peek, c
 				return false;
 			}
 			r->regular = S_ISREG(st.st_mode);
-			r->mappable = r->regular && !peek;
 			r->quiet = peek && r->regular;
 			r->size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
 			r->device = (uint64_t)st.st_dev;
@@ -411,7 +407,8 @@ static bool reader_open(struct reader *r, const char *path, int fd, bool peek, c
 	r->limit = limit; /* set only now: the gzip magic is read whatever it is */
 	if (!r->gzip && r->end > limit)
 		r->end = (size_t)limit;
-	reader_map_plain(r);
+	if (!peek) /* a peek reads too little to gain */
+		reader_map_plain(r);
 	return true;
 }
 

@@ -9,6 +9,11 @@
  * rules with a handful of regex calls. This module must never let a
  * pattern run without a match limit, and never print a byte of the facts
  * it matches (callers escape).
+ *
+ * The answer for facts seen before comes from a memo (memo.h), keyed by
+ * the facts the class's rules can look at: a log repeats the same few
+ * hundred failures, and a match that runs a pattern costs some ten
+ * thousand instructions.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <dirent.h>
@@ -22,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "litfilter.h"
+#include "memo.h"
 #include "msg.h"
 #include "rules.h"
 #include "xalloc.h"
@@ -126,6 +132,21 @@ struct rule {
 	char *explanation, *action;
 };
 
+/* The facts a rule's conditions look at, a bit each (struct candidates'
+ * uses): what a memo key must hold. */
+enum fact_use {
+	USES_STAGE = 1u << 0,
+	USES_CODE = 1u << 1,
+	USES_STATUS = 1u << 2,
+	USES_ROUTER = 1u << 3,
+	USES_TRANSPORT = 1u << 4,
+	USES_HOST = 1u << 5, /* host and ip */
+	USES_DOMAIN = 1u << 6,
+	USES_SENDER = 1u << 7,
+	USES_ERROR = 1u << 8,
+	USES_TEXT = 1u << 9,
+};
+
 /* The rules that can hold for one outcome and line kind, in match order.
  * Built on first use, so that a match passes over the rules its class
  * cannot use without looking at them (an SMTP-time event skips about
@@ -133,8 +154,11 @@ struct rule {
 struct candidates {
 	struct rule **rules;
 	size_t count;
+	unsigned uses; /* enum fact_use: every fact any of them looks at */
 	bool built;
 };
+
+#define MEMO_SLOTS 1024
 
 struct rule_set {
 	struct rule **front;  /* user rules with new ids, in load order */
@@ -144,6 +168,8 @@ struct rule_set {
 	/* [outcome][kind], kind LINE_KIND_COUNT standing for unknown */
 	struct candidates by_class[RULE_OUTCOME_COUNT][LINE_KIND_COUNT + 1];
 	bool every_pattern_runs; /* literal filters off (tests) */
+	bool no_memo;            /* every match worked out (tests) */
+	struct memo *memo;       /* facts key -> const struct rule *; NULL until used */
 	pcre2_match_data *match_data;
 	pcre2_match_context *match_context;
 	pcre2_jit_stack *jit_stack;
@@ -200,6 +226,7 @@ struct rule_set *rules_new(void)
 	return set;
 }
 
+/* After a load the candidates, and so the answers, may change. */
 static void forget_candidates(struct rule_set *set)
 {
 	for (size_t o = 0; o < RULE_OUTCOME_COUNT; o++)
@@ -207,6 +234,8 @@ static void forget_candidates(struct rule_set *set)
 			free(set->by_class[o][k].rules);
 			set->by_class[o][k] = (struct candidates){ 0 };
 		}
+	memo_free(set->memo);
+	set->memo = NULL;
 }
 
 void rules_free(struct rule_set *set)
@@ -940,10 +969,15 @@ static const struct lit_trigrams *error_trigrams(struct prepared_facts *p)
 	return &p->error_trigrams;
 }
 
+static bool same_view(struct text a, struct text b)
+{
+	return a.ptr == b.ptr && a.len == b.len;
+}
+
 static const struct lit_trigrams *text_trigrams(struct prepared_facts *p)
 {
 	const struct rule_facts *f = p->facts;
-	if (f->text.ptr == f->error.ptr && f->text.len == f->error.len)
+	if (same_view(f->text, f->error))
 		return error_trigrams(p);
 	if (!p->text_trigrams_known) {
 		lit_trigrams_of(f->text, &p->text_trigrams);
@@ -1009,12 +1043,30 @@ static bool rule_holds(struct rule_set *set, struct rule *r, struct prepared_fac
 	return patterns_hold(set, r, p);
 }
 
+static unsigned facts_used(const struct rule *r)
+{
+	unsigned uses = 0;
+	if (r->stage_bits) uses |= USES_STAGE;
+	if (r->code_count) uses |= USES_CODE;
+	if (r->status_count) uses |= USES_STATUS;
+	if (r->routers.count) uses |= USES_ROUTER;
+	if (r->transports.count) uses |= USES_TRANSPORT;
+	if (r->hosts.count) uses |= USES_HOST;
+	if (r->domains.count) uses |= USES_DOMAIN;
+	if (r->senders.count) uses |= USES_SENDER;
+	if (r->error_re) uses |= USES_ERROR;
+	if (r->text_re) uses |= USES_TEXT;
+	return uses;
+}
+
 static void push_class(struct candidates *c, struct rule *const *rules, size_t count,
                        enum rule_outcome outcome, enum line_kind kind)
 {
 	for (size_t i = 0; i < count; i++)
-		if (class_holds(rules[i], outcome, kind))
+		if (class_holds(rules[i], outcome, kind)) {
 			push(&c->rules, &c->count, rules[i]);
+			c->uses |= facts_used(rules[i]);
+		}
 }
 
 static const struct candidates *candidates_for(struct rule_set *set, enum rule_outcome outcome,
@@ -1043,17 +1095,106 @@ static struct rule last_resort = {
 	.explanation = last_resort_explanation, .action = last_resort_action,
 };
 
-const struct rule *rules_match(struct rule_set *set, const struct rule_facts *facts)
+static const struct rule *first_holding(struct rule_set *set, const struct candidates *c,
+                                        const struct rule_facts *facts)
 {
-	if (facts->outcome >= RULE_OUTCOME_COUNT)
-		return &last_resort;
 	struct prepared_facts prepared;
 	prepare_facts(facts, &prepared);
-	const struct candidates *c = candidates_for(set, facts->outcome, facts->kind);
 	for (size_t i = 0; i < c->count; i++)
 		if (rule_holds(set, c->rules[i], &prepared))
 			return c->rules[i];
 	return &last_resort;
+}
+
+/* A memo key: the class, then each fact the class's rules look at, in a
+ * fixed order, each text after its length, so that two keys are equal
+ * exactly when the facts are equal to every rule that may answer. */
+struct facts_key {
+	size_t length;
+	bool fits;
+	unsigned char bytes[MEMO_KEY_MAX];
+};
+
+static void key_bytes(struct facts_key *key, const void *bytes, size_t length)
+{
+	if (!key->fits || length > sizeof key->bytes - key->length) {
+		key->fits = false;
+		return;
+	}
+	if (length) /* bytes may be NULL then */
+		memcpy(key->bytes + key->length, bytes, length);
+	key->length += length;
+}
+
+/* Lengths are below MEMO_KEY_MAX when the key fits; TEXT_SAME_AS_ERROR
+ * is none of them. */
+#define TEXT_SAME_AS_ERROR 0xFFFFu
+
+static void key_length(struct facts_key *key, size_t length)
+{
+	uint16_t n = length < TEXT_SAME_AS_ERROR ? (uint16_t)length : (uint16_t)(TEXT_SAME_AS_ERROR - 1);
+	key_bytes(key, &n, sizeof n);
+}
+
+static void key_text(struct facts_key *key, struct text t)
+{
+	key_length(key, t.len);
+	key_bytes(key, t.ptr, t.len);
+}
+
+static void facts_key_of(const struct rule_facts *f, unsigned uses, struct facts_key *key)
+{
+	key->length = 0;
+	key->fits = true;
+	uint16_t class[2] = { (uint16_t)f->outcome, (uint16_t)f->kind };
+	key_bytes(key, class, sizeof class);
+	if (uses & USES_CODE)
+		key_bytes(key, &f->code, sizeof f->code);
+	if (uses & USES_STAGE) key_text(key, f->stage);
+	if (uses & USES_STATUS) key_text(key, f->status);
+	if (uses & USES_ROUTER) key_text(key, f->router);
+	if (uses & USES_TRANSPORT) key_text(key, f->transport);
+	if (uses & USES_HOST) {
+		key_text(key, f->host);
+		key_text(key, f->ip);
+	}
+	if (uses & USES_DOMAIN) key_text(key, f->domain);
+	if (uses & USES_SENDER) key_text(key, f->sender);
+	if (uses & USES_ERROR) key_text(key, f->error);
+	if (uses & USES_TEXT) {
+		/* often the very view error is: said once */
+		if ((uses & USES_ERROR) && same_view(f->text, f->error))
+			key_length(key, TEXT_SAME_AS_ERROR);
+		else
+			key_text(key, f->text);
+	}
+}
+
+void rules_use_memo(struct rule_set *set, bool on)
+{
+	set->no_memo = !on;
+}
+
+const struct rule *rules_match(struct rule_set *set, const struct rule_facts *facts)
+{
+	if (facts->outcome >= RULE_OUTCOME_COUNT)
+		return &last_resort;
+	const struct candidates *c = candidates_for(set, facts->outcome, facts->kind);
+	if (set->no_memo)
+		return first_holding(set, c, facts);
+	struct facts_key key;
+	facts_key_of(facts, c->uses, &key);
+	if (!key.fits)
+		return first_holding(set, c, facts);
+	if (set->memo == NULL)
+		set->memo = memo_new(MEMO_SLOTS);
+	uint64_t hash = memo_hash(key.bytes, key.length);
+	const struct rule *known = memo_get(set->memo, key.bytes, key.length, hash);
+	if (known)
+		return known;
+	const struct rule *found = first_holding(set, c, facts);
+	memo_put(set->memo, key.bytes, key.length, hash, found);
+	return found;
 }
 
 const char *rule_id(const struct rule *rule) { return rule->id; }

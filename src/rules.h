@@ -76,6 +76,11 @@ const struct rule *rules_match(struct rule_set *set, const struct rule_facts *fa
  * on by default. Off runs every pattern, for the tests that check the
  * filters never change which rule matches. */
 void rules_use_literal_filters(struct rule_set *set, bool on);
+/* Answers for facts seen before come from a memo (facts that differ in
+ * nothing the class's rules look at get the same rule); on by default.
+ * Off works out every match, for the tests that check the memo never
+ * changes which rule matches. */
+void rules_use_memo(struct rule_set *set, bool on);
 
 const char *rule_id(const struct rule *rule);
 const char *rule_reason(const struct rule *rule);

@@ -220,6 +220,113 @@ START_TEST(test_patterns_caseless_and_alternatives)
 }
 END_TEST
 
+/* ---- the memo ---- */
+
+enum fact_field {
+	F_CODE, F_STATUS, F_STAGE, F_ROUTER, F_TRANSPORT, F_HOST, F_IP, F_DOMAIN, F_SENDER,
+	F_ERROR, F_TEXT, F_TEXT_IS_ERROR, F_FIELD_COUNT
+};
+
+/* One field of facts set to a value its rule (memo_rules) answers. */
+static void set_field(struct rule_facts *facts, enum fact_field field)
+{
+	static const char both[] = "disk full";
+	switch (field) {
+	case F_CODE: facts->code = 421; break;
+	case F_STATUS: facts->status = t("5.7.26"); break;
+	case F_STAGE: facts->stage = t("DATA"); break;
+	case F_ROUTER: facts->router = t("r1"); break;
+	case F_TRANSPORT: facts->transport = t("t1"); break;
+	case F_HOST: facts->host = t("mx.example"); break;
+	case F_IP: facts->ip = t("192.0.2.7"); break;
+	case F_DOMAIN: facts->domain = t("example.org"); break;
+	case F_SENDER: facts->sender = t("<>"); break;
+	case F_ERROR: facts->error = t("disk full"); break;
+	case F_TEXT: facts->text = t("mailbox full"); break;
+	/* one view as both (the key says so in a byte), against a text
+	 * of its own with the same error */
+	case F_TEXT_IS_ERROR: facts->error = facts->text = t(both); break;
+	case F_FIELD_COUNT: break;
+	}
+}
+
+static const char *const field_rule[F_FIELD_COUNT] = {
+	"t.code", "t.status", "t.stage", "t.router", "t.transport", "t.host", "t.ip",
+	"t.domain", "t.sender", "t.error", "t.text", "t.error",
+};
+
+#define MEMO_RULES \
+	"rule t.code\n\tcode 421\n" RULE_OUTPUTS \
+	"rule t.status\n\tstatus 5.7.26\n" RULE_OUTPUTS \
+	"rule t.stage\n\tstage data\n" RULE_OUTPUTS \
+	"rule t.router\n\trouter r1\n" RULE_OUTPUTS \
+	"rule t.transport\n\ttransport t1\n" RULE_OUTPUTS \
+	"rule t.host\n\thost mx.example\n" RULE_OUTPUTS \
+	"rule t.ip\n\thost 192.0.2.*\n" RULE_OUTPUTS \
+	"rule t.domain\n\tdomain example.org\n" RULE_OUTPUTS \
+	"rule t.sender\n\tsender <>\n" RULE_OUTPUTS \
+	"rule t.error\n\terror disk full\n" RULE_OUTPUTS \
+	"rule t.text\n\ttext mailbox full\n" RULE_OUTPUTS \
+	"rule t.rest\n" RULE_OUTPUTS
+
+/* Facts that differ from facts matched before in any one field a rule
+ * looks at must not get the earlier answer from the memo: a rule per
+ * field, and each field set and cleared in turn with the memo on, so
+ * that the empty facts' answer is in the memo every time a field is set.
+ * A key that left a field out fails here. */
+START_TEST(test_memo_tells_facts_apart_by_every_field)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules", MEMO_RULES, RULES_SHIPPED);
+	for (int round = 0; round < 2; round++) { /* the second: every answer from the memo */
+		for (enum fact_field field = 0; field < F_FIELD_COUNT; field++) {
+			struct rule_facts facts = facts_for(RULE_FAILED);
+			ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+			set_field(&facts, field);
+			ck_assert_msg(strcmp(match_id(&f, &facts), field_rule[field]) == 0,
+			              "round %d, field %d: %s, not %s", round, (int)field,
+			              match_id(&f, &facts), field_rule[field]);
+		}
+	}
+	/* the same text as a view of its own, after the shared view */
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	facts.error = t("disk full");
+	facts.text = t("mailbox full");
+	ck_assert_str_eq(match_id(&f, &facts), "t.error");
+	facts.error = t("quota");
+	ck_assert_str_eq(match_id(&f, &facts), "t.text");
+	/* one view as both, then a text of the same length of its own */
+	static const char shared[] = "mailbox full";
+	facts.error = facts.text = text_make(shared, sizeof shared - 1);
+	ck_assert_str_eq(match_id(&f, &facts), "t.text");
+	facts.text = t("xxxxxxx full");
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	/* the class is in the key: an event's answer is not a failure's */
+	facts = facts_for(RULE_EVENT);
+	facts.code = 421;
+	ck_assert_str_eq(match_id(&f, &facts), "t.code");
+	release(&f);
+}
+END_TEST
+
+/* A memo holds only what it can compare: texts too long for a key are
+ * matched every time, and get the right rule. */
+START_TEST(test_memo_long_facts_matched_every_time)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules", MEMO_RULES, RULES_SHIPPED);
+	static char long_text[3 * 1024];
+	memset(long_text, 'x', sizeof long_text);
+	memcpy(long_text + sizeof long_text - 12, "mailbox full", 12);
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	facts.text = text_make(long_text, sizeof long_text);
+	ck_assert_str_eq(match_id(&f, &facts), "t.text");
+	long_text[sizeof long_text - 1] = 'x'; /* the same view, other bytes */
+	ck_assert_str_eq(match_id(&f, &facts), "t.rest");
+	release(&f);
+}
+END_TEST
+
 /* ---- order and overrides ---- */
 
 START_TEST(test_first_match_wins_in_file_name_order)
@@ -490,9 +597,10 @@ static struct text tsv_field(struct text line, unsigned column)
 	return tab ? text_make(line.ptr, (size_t)(tab - line.ptr)) : line;
 }
 
-/* The rule each outcome gets for one text, with and without the filters;
- * returns how many of them a pattern rule (not a code or status rule)
- * explained. */
+/* The rule each outcome gets for one text as a run gets it (filters and
+ * memo on: texts repeat in every source, so some come from the memo), and
+ * worked out with the filters and without; returns how many of them a
+ * pattern rule (not a code or status rule) explained. */
 static size_t compare_text(struct rule_set *set, struct text text, size_t *compared)
 {
 	static const struct {
@@ -510,11 +618,17 @@ static size_t compare_text(struct rule_set *set, struct text text, size_t *compa
 		facts.outcome = classes[i].outcome;
 		facts.kind = classes[i].kind;
 		rules_use_literal_filters(set, true);
+		rules_use_memo(set, true);
+		const struct rule *usual = rules_match(set, &facts);
+		rules_use_memo(set, false);
 		const struct rule *filtered = rules_match(set, &facts);
 		rules_use_literal_filters(set, false);
 		const struct rule *unfiltered = rules_match(set, &facts);
 		ck_assert_msg(filtered == unfiltered, "%s: %s with the filters, %s without, on: %.*s",
 		              rules_outcome_name(facts.outcome), rule_id(filtered),
+		              rule_id(unfiltered), (int)text.len, text.ptr);
+		ck_assert_msg(usual == unfiltered, "%s: %s with the memo, %s without, on: %.*s",
+		              rules_outcome_name(facts.outcome), rule_id(usual),
 		              rule_id(unfiltered), (int)text.len, text.ptr);
 		(*compared)++;
 		const char *file = rule_file(unfiltered);
@@ -524,14 +638,14 @@ static size_t compare_text(struct rule_set *set, struct text text, size_t *compa
 	return by_pattern;
 }
 
-START_TEST(test_literal_filters_change_no_match)
+START_TEST(test_literal_filters_and_memo_change_no_match)
 {
 	const struct text_source *source = &text_sources[_i];
 	char *pattern = srcdir_path(source->pattern);
 	glob_t files;
 	int found = glob(pattern, 0, NULL, &files);
 	if (found == GLOB_NOMATCH && source->optional) {
-		printf("literal filters: %s: %s not found, not checked\n", source->name, pattern);
+		printf("literal filters and memo: %s: %s not found, not checked\n", source->name, pattern);
 		free(pattern);
 		return;
 	}
@@ -556,7 +670,7 @@ START_TEST(test_literal_filters_change_no_match)
 		}
 		free(bytes);
 	}
-	printf("literal filters: %s: %zu matches the same with and without, %zu by a "
+	printf("literal filters and memo: %s: %zu matches the same with and without, %zu by a "
 	       "pattern rule\n", source->name, compared, by_pattern);
 	/* a source that explained nothing by pattern would test nothing */
 	ck_assert_uint_gt(by_pattern, 10);
@@ -584,7 +698,9 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_catastrophic_pattern_is_stopped);
 	tcase_add_test(tc, test_render_fields_fallbacks_generic);
 	tcase_add_test(tc, test_text_facts);
-	tcase_add_loop_test(tc, test_literal_filters_change_no_match, 0,
+	tcase_add_test(tc, test_memo_tells_facts_apart_by_every_field);
+	tcase_add_test(tc, test_memo_long_facts_matched_every_time);
+	tcase_add_loop_test(tc, test_literal_filters_and_memo_change_no_match, 0,
 	                    sizeof text_sources / sizeof *text_sources);
 	/* the catastrophic pattern must end well inside this */
 	tcase_set_timeout(tc, 20);

@@ -22,5 +22,6 @@ Suite *state_suite(void);
 Suite *mailfmt_suite(void);
 Suite *prefilter_suite(void);
 Suite *litfilter_suite(void);
+Suite *memo_suite(void);
 
 #endif

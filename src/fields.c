@@ -320,12 +320,20 @@ int fields_scan(const char *s, size_t length, bool t_is_subject,
 
 void fields_unquote(struct text quoted, struct strbuf *out)
 {
-	for (size_t i = 0; i < quoted.len; i++) {
-		char c = quoted.ptr[i];
-		if (c == '\\' && i + 1 < quoted.len &&
-		    (quoted.ptr[i + 1] == '"' || quoted.ptr[i + 1] == '\\'))
-			c = quoted.ptr[++i];
-		strbuf_append_char(out, c);
+	/* a run up to the next backslash at a time: most texts have none */
+	const char *p = quoted.ptr, *end = quoted.ptr + quoted.len;
+	while (p < end) {
+		const char *backslash = memchr(p, '\\', (size_t)(end - p));
+		if (backslash == NULL) {
+			strbuf_append(out, p, (size_t)(end - p));
+			return;
+		}
+		strbuf_append(out, p, (size_t)(backslash - p));
+		p = backslash + 1;
+		if (p < end && (*p == '"' || *p == '\\'))
+			strbuf_append_char(out, *p++); /* the escaped character */
+		else
+			strbuf_append_char(out, '\\'); /* a backslash that escapes nothing */
 	}
 }
 

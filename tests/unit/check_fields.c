@@ -196,6 +196,52 @@ START_TEST(test_unquote)
 }
 END_TEST
 
+/* Section 4's rule, a character at a time: a backslash before a quote
+ * or a backslash stands for that character; any other stays. */
+static void unquote_by_the_spec(const char *s, size_t n, struct strbuf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '\\' && i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '\\'))
+			c = s[++i];
+		strbuf_append_char(out, c);
+	}
+}
+
+/* Every string of up to 7 characters of backslash, quote and letter: the
+ * unquoting (which copies runs between backslashes) agrees with the rule
+ * applied a character at a time. */
+START_TEST(test_unquote_every_short_string)
+{
+	static const char alphabet[] = { '\\', '"', 'a' };
+	struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+	size_t checked = 0;
+	for (size_t length = 0; length <= 7; length++) {
+		size_t combinations = 1;
+		for (size_t i = 0; i < length; i++)
+			combinations *= 3;
+		for (size_t n = 0; n < combinations; n++) {
+			char s[8];
+			for (size_t i = 0, rest = n; i < length; i++, rest /= 3)
+				s[i] = alphabet[rest % 3];
+			strbuf_reset(&got);
+			strbuf_reset(&want);
+			fields_unquote(text_make(s, length), &got);
+			unquote_by_the_spec(s, length, &want);
+			bool same = got.len == want.len &&
+			            (got.len == 0 || memcmp(got.data, want.data, got.len) == 0);
+			ck_assert_msg(same,
+			              "%.*s: %.*s, not %.*s", (int)length, s, (int)got.len, got.data,
+			              (int)want.len, want.data);
+			checked++;
+		}
+	}
+	ck_assert_uint_eq(checked, 3280); /* 3^0 + ... + 3^7 */
+	strbuf_release(&got);
+	strbuf_release(&want);
+}
+END_TEST
+
 /* ---- the scanner ---- */
 
 START_TEST(test_scan_stops_at_message)
@@ -339,6 +385,7 @@ Suite *fields_suite(void)
 	tcase_add_test(reply, test_not_a_reply);
 	tcase_add_test(reply, test_reply_lines_plain_newline);
 	tcase_add_test(reply, test_unquote);
+	tcase_add_test(reply, test_unquote_every_short_string);
 	suite_add_tcase(s, reply);
 
 	TCase *scan = tcase_create("scan");

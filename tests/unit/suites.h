@@ -23,5 +23,6 @@ Suite *mailfmt_suite(void);
 Suite *prefilter_suite(void);
 Suite *litfilter_suite(void);
 Suite *memo_suite(void);
+Suite *strbuf_suite(void);
 
 #endif

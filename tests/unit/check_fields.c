@@ -329,9 +329,11 @@ START_TEST(test_tag_tokens_and_names)
 }
 END_TEST
 
-/* text_find (text.h) on short and long needles, against the plainest
- * search there is, over texts from a small alphabet so that near misses
- * and overlaps ("aab" in "aaab") are common. */
+/* text_find (text.h) on short and long needles, with and without
+ * leading spaces, against the plainest search there is, over texts from a
+ * small alphabet so that near misses and overlaps ("aab" in "aaab") are
+ * common, and long enough that a long needle's candidates run out and
+ * memmem takes over. */
 static long naive_find(const char *t, size_t len, const char *s)
 {
 	size_t n = strlen(s);
@@ -344,11 +346,12 @@ static long naive_find(const char *t, size_t len, const char *s)
 START_TEST(test_text_find_agrees_with_a_naive_search)
 {
 	static const char *const needles[] = { "", ":", ": ", "] ", "aab", "a:b ", "ab: a",
-	                                       "(TCP/IP", "bbbbbb" };
-	char text[40];
+	                                       "(TCP/IP", "bbbbbb", " ", "  ", " a", " aab",
+	                                       "  ab: a", " bbbbbb", "aaaaab", "a a a b" };
+	char text[120];
 	unsigned seed = 12345;
-	for (int round = 0; round < 20000; round++) {
-		size_t len = (size_t)(round % 40);
+	for (int round = 0; round < 30000; round++) {
+		size_t len = (size_t)(round % 120);
 		for (size_t i = 0; i < len; i++) {
 			seed = seed * 1103515245u + 12345u;
 			text[i] = "ab: ]"[(seed >> 16) % 5];

@@ -34,9 +34,19 @@ struct lit_branch {
 	unsigned count;
 };
 
+/* A top-level branch of a pattern added, and the lit_branches (one per
+ * run of its candidate set) that stand for it: first .. first + count. */
+struct lit_source {
+	char *text;
+	size_t len;
+	size_t first, count;
+};
+
 struct lit_filter {
 	struct lit_branch *branches;
 	size_t count;
+	struct lit_source *sources;
+	size_t source_count;
 	bool gave_up;
 };
 
@@ -409,6 +419,9 @@ void lit_filter_free(struct lit_filter *filter)
 {
 	if (filter == NULL)
 		return;
+	for (size_t i = 0; i < filter->source_count; i++)
+		free(filter->sources[i].text);
+	free(filter->sources);
 	free(filter->branches);
 	free(filter);
 }
@@ -420,10 +433,17 @@ bool lit_filter_add(struct lit_filter *filter, struct text pattern)
 	struct reader r = { .p = (const unsigned char *)pattern.ptr, .len = pattern.len };
 	for (;;) {
 		struct candidate best;
+		size_t start = r.at;
 		if (!read_branch(&r, &best)) {
 			filter->gave_up = true;
 			return false;
 		}
+		filter->sources = xreallocarray(filter->sources, filter->source_count + 1,
+		                                sizeof *filter->sources);
+		filter->sources[filter->source_count++] = (struct lit_source){
+			xmemdup(pattern.ptr + start, r.at - start), r.at - start, filter->count,
+			best.count,
+		};
 		filter->branches = xreallocarray(filter->branches, filter->count + best.count,
 		                                 sizeof *filter->branches);
 		for (size_t i = 0; i < best.count; i++)
@@ -453,6 +473,26 @@ bool lit_filter_may_match(const struct lit_filter *filter, const struct lit_trig
 		return true;
 	for (size_t i = 0; i < filter->count; i++)
 		if (branch_may_match(&filter->branches[i], trigrams))
+			return true;
+	return false;
+}
+
+size_t lit_filter_branch_count(const struct lit_filter *filter)
+{
+	return lit_filter_usable(filter) ? filter->source_count : 0;
+}
+
+struct text lit_filter_branch(const struct lit_filter *filter, size_t i)
+{
+	return text_make(filter->sources[i].text, filter->sources[i].len);
+}
+
+bool lit_filter_branch_may_match(const struct lit_filter *filter, size_t i,
+                                 const struct lit_trigrams *trigrams)
+{
+	const struct lit_source *source = &filter->sources[i];
+	for (size_t k = source->first; k < source->first + source->count; k++)
+		if (branch_may_match(&filter->branches[k], trigrams))
 			return true;
 	return false;
 }

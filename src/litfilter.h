@@ -49,4 +49,17 @@ bool lit_filter_may_match(const struct lit_filter *filter, const struct lit_trig
 /* Whether the filter can ever say "cannot match". */
 bool lit_filter_usable(const struct lit_filter *filter);
 
+/* The top-level branches of the patterns added, in order; 0 for a filter
+ * that is not usable. A text matches the patterns exactly when it matches
+ * one branch compiled alone: the syntax a usable filter has read has no
+ * inline options, back references, recursion or verbs that could tie one
+ * branch to another. So a caller may run only the branches that may
+ * match, each a small pattern, instead of the whole alternation. */
+size_t lit_filter_branch_count(const struct lit_filter *filter);
+/* Branch i's text (i < lit_filter_branch_count), valid while the filter is. */
+struct text lit_filter_branch(const struct lit_filter *filter, size_t i);
+/* False only when no text with these trigrams can match branch i. */
+bool lit_filter_branch_may_match(const struct lit_filter *filter, size_t i,
+                                 const struct lit_trigrams *trigrams);
+
 #endif

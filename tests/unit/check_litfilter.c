@@ -173,6 +173,72 @@ START_TEST(test_alternatives_added_one_by_one)
 }
 END_TEST
 
+/* The top-level branches of every pattern added, in order, each with
+ * its own answer: rules.c runs only those that may match. */
+START_TEST(test_branches_one_by_one)
+{
+	struct lit_filter *f = lit_filter_new();
+	ck_assert(lit_filter_add(f, t("mailbox (?:is|was) full|quota exceeded")));
+	ck_assert(lit_filter_add(f, t("over quota")));
+	ck_assert_uint_eq(lit_filter_branch_count(f), 3);
+	static const char *const texts[] = { "mailbox (?:is|was) full", "quota exceeded",
+		                             "over quota" };
+	for (size_t i = 0; i < 3; i++) {
+		struct text b = lit_filter_branch(f, i);
+		ck_assert_msg(b.len == strlen(texts[i]) && memcmp(b.ptr, texts[i], b.len) == 0,
+		              "branch %zu: %.*s", i, (int)b.len, b.ptr);
+	}
+	struct lit_trigrams tri;
+	lit_trigrams_of(t("user is OVER QUOTA"), &tri);
+	ck_assert(!lit_filter_branch_may_match(f, 0, &tri));
+	ck_assert(!lit_filter_branch_may_match(f, 1, &tri));
+	ck_assert(lit_filter_branch_may_match(f, 2, &tri));
+	lit_trigrams_of(t("Mailbox was full"), &tri); /* a branch of a group in a branch */
+	ck_assert(lit_filter_branch_may_match(f, 0, &tri));
+	ck_assert(!lit_filter_branch_may_match(f, 2, &tri));
+	lit_filter_free(f);
+	/* a filter that gave up has no branches to run alone */
+	f = lit_filter_new();
+	ck_assert(lit_filter_add(f, t("over quota")));
+	ck_assert(!lit_filter_add(f, t("(?i)abc")));
+	ck_assert_uint_eq(lit_filter_branch_count(f), 0);
+	lit_filter_free(f);
+}
+END_TEST
+
+/* What lets rules.c run branches alone: for every pattern of the table
+ * the reader keeps and every text of the table, PCRE2 matches the whole
+ * pattern exactly when it matches one of its branches compiled alone. */
+START_TEST(test_a_pattern_matches_where_one_branch_alone_does)
+{
+	size_t checked = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct lit_filter *f = lit_filter_new();
+		if (!lit_filter_add(f, t(cases[i].pattern))) {
+			lit_filter_free(f);
+			continue;
+		}
+		for (size_t j = 0; j < sizeof cases / sizeof *cases; j++) {
+			bool any = false;
+			for (size_t b = 0; b < lit_filter_branch_count(f); b++) {
+				struct text branch = lit_filter_branch(f, b);
+				char alone[256];
+				ck_assert_uint_lt(branch.len, sizeof alone);
+				memcpy(alone, branch.ptr, branch.len);
+				alone[branch.len] = '\0';
+				any = any || pcre2_says(alone, cases[j].text);
+			}
+			ck_assert_msg(any == pcre2_says(cases[i].pattern, cases[j].text),
+			              "/%s/ on \"%s\": the branches alone say %d", cases[i].pattern,
+			              cases[j].text, any);
+			checked++;
+		}
+		lit_filter_free(f);
+	}
+	ck_assert_uint_gt(checked, 1000);
+}
+END_TEST
+
 /* Deep nesting is read over, not into, past a few levels: no stack use
  * that a hostile rule file could drive. */
 START_TEST(test_deep_nesting_is_bounded)
@@ -198,6 +264,8 @@ Suite *litfilter_suite(void)
 	TCase *tc = tcase_create("litfilter");
 	tcase_add_test(tc, test_lets_matches_through_and_turns_the_rest_away);
 	tcase_add_test(tc, test_gives_up_on_what_it_cannot_read);
+	tcase_add_test(tc, test_branches_one_by_one);
+	tcase_add_test(tc, test_a_pattern_matches_where_one_branch_alone_does);
 	tcase_add_test(tc, test_alternatives_added_one_by_one);
 	tcase_add_test(tc, test_deep_nesting_is_bounded);
 	suite_add_tcase(s, tc);

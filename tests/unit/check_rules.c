@@ -6,6 +6,7 @@
  * their line numbers, the match limit that stops a catastrophic pattern,
  * and rendering with fields, fallbacks and generic words.
  */
+#include <fnmatch.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,39 @@ START_TEST(test_names_hosts_domains_senders)
 	facts.sender = t("<>");
 	ck_assert_str_eq(match_id(&f, &facts), "t.bounce");
 	release(&f);
+}
+END_TEST
+
+/* Host globs of every shape (a name, "*" and a suffix, which are
+ * compared directly, and any other, which the general matcher does)
+ * against hosts, held to fnmatch(3) without flags but case folding. */
+START_TEST(test_host_globs_agree_with_fnmatch)
+{
+	static const char *const globs[] = {
+		"*.google.com", "*google.com", "mx.example", "*", "**", "*x", "a*b", "?.example",
+		"*.ex?mple.com", "203.0.113.*", "*.", "MX.Example", "*.GOOGLE.com",
+	};
+	static const char *const hosts[] = {
+		"gmail-smtp-in.l.google.com", "google.com", "GOOGLE.COM", "xgoogle.com",
+		"mx.example", "MX.EXAMPLE", "mx.examplex", "a.example", "ab", "axxb", "x", "a",
+		"203.0.113.45", ".google.com", "com", "mx.exbmple.com", "host.",
+	};
+	for (size_t g = 0; g < sizeof globs / sizeof *globs; g++) {
+		struct fixture f = { 0 };
+		char rules[256];
+		snprintf(rules, sizeof rules, "rule t.hit\n\thost %s\n" RULE_OUTPUTS
+		         "rule t.rest\n" RULE_OUTPUTS, globs[g]);
+		load_text(&f, "a.rules", rules, RULES_SHIPPED);
+		ck_assert_uint_eq(f.errors, 0);
+		for (size_t h = 0; h < sizeof hosts / sizeof *hosts; h++) {
+			struct rule_facts facts = facts_for(RULE_FAILED);
+			facts.host = t(hosts[h]);
+			bool want = fnmatch(globs[g], hosts[h], FNM_CASEFOLD) == 0;
+			ck_assert_msg(strcmp(match_id(&f, &facts), want ? "t.hit" : "t.rest") == 0,
+			              "host %s against %s: %s", globs[g], hosts[h], match_id(&f, &facts));
+		}
+		release(&f);
+	}
 }
 END_TEST
 
@@ -689,6 +723,7 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_status_wildcards);
 	tcase_add_test(tc, test_names_hosts_domains_senders);
 	tcase_add_test(tc, test_outcome_kind_stage);
+	tcase_add_test(tc, test_host_globs_agree_with_fnmatch);
 	tcase_add_test(tc, test_patterns_caseless_and_alternatives);
 	tcase_add_test(tc, test_first_match_wins_in_file_name_order);
 	tcase_add_test(tc, test_user_rules_replace_and_come_first);

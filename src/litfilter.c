@@ -32,14 +32,15 @@ _Static_assert(LIT_TRIGRAM_BITS == 1u << (32 - HASH_SHIFT), "hash width and bits
 struct lit_branch {
 	uint16_t probe[PROBES];
 	unsigned count;
+	size_t source; /* the top-level branch it stands for */
 };
 
-/* A top-level branch of a pattern added, and the lit_branches (one per
- * run of its candidate set) that stand for it: first .. first + count. */
+/* A top-level branch of a pattern added. The lit_branches that stand
+ * for it (one per run of its candidate set) start at first. */
 struct lit_source {
 	char *text;
 	size_t len;
-	size_t first, count;
+	size_t first;
 };
 
 struct lit_filter {
@@ -442,12 +443,14 @@ bool lit_filter_add(struct lit_filter *filter, struct text pattern)
 		                                sizeof *filter->sources);
 		filter->sources[filter->source_count++] = (struct lit_source){
 			xmemdup(pattern.ptr + start, r.at - start), r.at - start, filter->count,
-			best.count,
 		};
 		filter->branches = xreallocarray(filter->branches, filter->count + best.count,
 		                                 sizeof *filter->branches);
-		for (size_t i = 0; i < best.count; i++)
-			make_probes(best.run[i], best.len[i], &filter->branches[filter->count++]);
+		for (size_t i = 0; i < best.count; i++) {
+			struct lit_branch *b = &filter->branches[filter->count++];
+			make_probes(best.run[i], best.len[i], b);
+			b->source = filter->source_count - 1;
+		}
 		if (r.at >= r.len)
 			return true;
 		r.at++; /* the '|' */
@@ -487,12 +490,13 @@ struct text lit_filter_branch(const struct lit_filter *filter, size_t i)
 	return text_make(filter->sources[i].text, filter->sources[i].len);
 }
 
-bool lit_filter_branch_may_match(const struct lit_filter *filter, size_t i,
-                                 const struct lit_trigrams *trigrams)
+size_t lit_filter_next_branch(const struct lit_filter *filter, size_t from,
+                              const struct lit_trigrams *trigrams)
 {
-	const struct lit_source *source = &filter->sources[i];
-	for (size_t k = source->first; k < source->first + source->count; k++)
+	if (from >= lit_filter_branch_count(filter))
+		return lit_filter_branch_count(filter);
+	for (size_t k = filter->sources[from].first; k < filter->count; k++)
 		if (branch_may_match(&filter->branches[k], trigrams))
-			return true;
-	return false;
+			return filter->branches[k].source;
+	return filter->source_count;
 }

@@ -58,8 +58,9 @@ bool lit_filter_usable(const struct lit_filter *filter);
 size_t lit_filter_branch_count(const struct lit_filter *filter);
 /* Branch i's text (i < lit_filter_branch_count), valid while the filter is. */
 struct text lit_filter_branch(const struct lit_filter *filter, size_t i);
-/* False only when no text with these trigrams can match branch i. */
-bool lit_filter_branch_may_match(const struct lit_filter *filter, size_t i,
-                                 const struct lit_trigrams *trigrams);
+/* The first branch, from branch `from` on, that a text with these
+ * trigrams may match; lit_filter_branch_count when none may. */
+size_t lit_filter_next_branch(const struct lit_filter *filter, size_t from,
+                              const struct lit_trigrams *trigrams);
 
 #endif

@@ -1076,9 +1076,8 @@ static bool pattern_matches(struct rule_set *set, struct rule *r, struct rule_pa
 		jit_once(pattern->re, &pattern->jit_tried);
 		return pattern_holds(set, r, pattern->re, t);
 	}
-	for (size_t i = 0; i < count; i++) {
-		if (!lit_filter_branch_may_match(pattern->filter, i, trigrams))
-			continue;
+	for (size_t i = lit_filter_next_branch(pattern->filter, 0, trigrams); i < count;
+	     i = lit_filter_next_branch(pattern->filter, i + 1, trigrams)) {
 		pcre2_code *re = branch_re(pattern, i);
 		if (re == NULL) { /* not expected: the branch is part of a valid pattern */
 			jit_once(pattern->re, &pattern->jit_tried);

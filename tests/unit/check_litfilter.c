@@ -190,12 +190,16 @@ START_TEST(test_branches_one_by_one)
 	}
 	struct lit_trigrams tri;
 	lit_trigrams_of(t("user is OVER QUOTA"), &tri);
-	ck_assert(!lit_filter_branch_may_match(f, 0, &tri));
-	ck_assert(!lit_filter_branch_may_match(f, 1, &tri));
-	ck_assert(lit_filter_branch_may_match(f, 2, &tri));
-	lit_trigrams_of(t("Mailbox was full"), &tri); /* a branch of a group in a branch */
-	ck_assert(lit_filter_branch_may_match(f, 0, &tri));
-	ck_assert(!lit_filter_branch_may_match(f, 2, &tri));
+	ck_assert_uint_eq(lit_filter_next_branch(f, 0, &tri), 2);
+	ck_assert_uint_eq(lit_filter_next_branch(f, 2, &tri), 2);
+	ck_assert_uint_eq(lit_filter_next_branch(f, 3, &tri), 3); /* none after */
+	/* from where the search starts on, each branch that may match */
+	lit_trigrams_of(t("Mailbox was full, quota exceeded"), &tri);
+	ck_assert_uint_eq(lit_filter_next_branch(f, 0, &tri), 0);
+	ck_assert_uint_eq(lit_filter_next_branch(f, 1, &tri), 1);
+	ck_assert_uint_eq(lit_filter_next_branch(f, 2, &tri), 3);
+	lit_trigrams_of(t("mailbox was full"), &tri);
+	ck_assert_uint_eq(lit_filter_next_branch(f, 1, &tri), 3);
 	lit_filter_free(f);
 	/* a filter that gave up has no branches to run alone */
 	f = lit_filter_new();

@@ -241,13 +241,20 @@ struct pending {
 
 /* Events are grouped by the rule that explains them, then by client
  * address; a category is the rule's number among those events met. */
+/* The first event's host and detail are kept as the log had them and
+ * escaped and fitted only for the few groups a category shows
+ * (EVENT_IPS_SHOWN): fitting them for each of thousands of addresses
+ * was a tenth of the report's work. */
 struct event_group {
 	unsigned category;
 	char *ip;
 	uint64_t count;
 	int64_t first_time, last_time;
-	char *host;   /* escaped and shortened */
-	char *detail; /* escaped and shortened */
+	char *host;       /* raw: a host name, or what the client said in HELO */
+	size_t host_len;
+	bool host_is_helo;
+	char *detail;     /* raw */
+	size_t detail_len;
 };
 
 /* An open-addressing index (linear probing) over a vector of groups: the
@@ -595,17 +602,29 @@ static struct event_group *event_group_for(struct report *r, unsigned category, 
 
 /* The host as Exim shows it: a name the client only claimed in HELO is in
  * parentheses, "(localhost)", so it is never taken for a looked-up name. */
-static char *host_label(const struct event *e)
+static void append_host_label(struct strbuf *out, const struct event_group *g)
 {
-	struct strbuf out = STRBUF_INIT;
-	if (e->host.len) {
-		append_shortened(&out, e->host, 28);
-	} else if (e->helo.len) {
-		strbuf_append_char(&out, '(');
-		append_shortened(&out, e->helo, 26);
-		strbuf_append_char(&out, ')');
+	struct text host = text_make(g->host, g->host_len);
+	if (host.len == 0)
+		return;
+	if (!g->host_is_helo) {
+		append_shortened(out, host, 28);
+		return;
 	}
-	return out.data ? out.data : xstrdup("");
+	strbuf_append_char(out, '(');
+	append_shortened(out, host, 26);
+	strbuf_append_char(out, ')');
+}
+
+static void keep_first_event(struct event_group *g, const struct event *e)
+{
+	struct text host = e->host.len ? e->host : e->helo;
+	struct text detail = e->detail.len ? e->detail : e->line;
+	g->host = xmemdup(host.ptr ? host.ptr : "", host.len);
+	g->host_len = host.len;
+	g->host_is_helo = e->host.len == 0;
+	g->detail = xmemdup(detail.ptr ? detail.ptr : "", detail.len);
+	g->detail_len = detail.len;
 }
 
 static void on_event(void *state, const struct event *e)
@@ -618,11 +637,8 @@ static void on_event(void *state, const struct event *e)
 	r->event_total++;
 	g->first_time = min_time(g->first_time, e->time);
 	g->last_time = max_time(g->last_time, e->time);
-	if (g->detail == NULL) {
-		struct text detail = e->detail.len ? e->detail : e->line;
-		g->detail = fitted_copy(detail, DETAIL_LINES, DETAIL_WIDTH, SAMPLE_RAGGED);
-		g->host = host_label(e);
-	}
+	if (g->detail == NULL)
+		keep_first_event(g, e);
 }
 
 /* ---- writing ---- */
@@ -978,12 +994,17 @@ static void print_event_group(struct report *r, const struct event_group *g)
 		strbuf_append_char(&r->scratch, ' ');
 	strbuf_printf(&r->scratch, " %5llu  ", (unsigned long long)g->count);
 	append_range(r, &r->scratch, g->first_time, g->last_time);
-	if (g->host[0])
-		strbuf_printf(&r->scratch, "  %s", g->host);
+	if (g->host_len) {
+		strbuf_append(&r->scratch, "  ", 2);
+		append_host_label(&r->scratch, g);
+	}
 	put_indent(r, LABEL_INDENT);
 	put_wrapped(r, LABEL_INDENT, LABEL_INDENT + 6, r->scratch.data, 2, WORDS, NULL);
 	put_indent(r, DETAIL_COLUMN);
-	put_wrapped(r, DETAIL_COLUMN, DETAIL_COLUMN, g->detail, DETAIL_LINES, SAMPLE_RAGGED, NULL);
+	char *detail = fitted_copy(text_make(g->detail, g->detail_len), DETAIL_LINES, DETAIL_WIDTH,
+	                           SAMPLE_RAGGED);
+	put_wrapped(r, DETAIL_COLUMN, DETAIL_COLUMN, detail, DETAIL_LINES, SAMPLE_RAGGED, NULL);
+	free(detail);
 }
 
 static void print_events(struct report *r)

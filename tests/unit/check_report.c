@@ -505,6 +505,33 @@ START_TEST(test_events_by_rule_and_ip)
 }
 END_TEST
 
+/* A group shows its first event's host, or in parentheses the name the
+ * client only claimed in HELO; a later event's never replaces it. Only
+ * the groups shown are escaped and fitted, and those fit 80 columns. */
+START_TEST(test_event_host_or_helo_of_the_first_event)
+{
+	struct run run;
+	start(&run, false, NULL, 0);
+	struct event e[3];
+	e[0] = make_event(LK_AUTH_FAILED, "203.0.113.45", "", "535 Incorrect authentication data",
+	                  DAY + 100);
+	e[0].helo = TEXT_LITERAL("laptop.claimed.example");
+	e[1] = make_event(LK_AUTH_FAILED, "203.0.113.45", "mail.later.example",
+	                  "535 a later detail", DAY + 200);
+	e[2] = make_event(LK_AUTH_FAILED, "192.0.2.77", "", "535 Incorrect authentication data",
+	                  DAY + 300);
+	for (int i = 0; i < 3; i++)
+		run.sink.event(run.sink.state, &e[i]);
+	finish(&run);
+	assert_has(&run, "   203.0.113.45        2  00:01:40 .. 00:03:20  (laptop.claimed.example)\n"
+	                 "      535 Incorrect authentication data\n");
+	assert_has(&run, "   192.0.2.77          1  00:05:00\n");
+	ck_assert_ptr_null(strstr(run.text, "later"));
+	assert_fits(&run);
+	stop(&run);
+}
+END_TEST
+
 /* ---- pending ---- */
 
 START_TEST(test_pending_messages_show_last_status)
@@ -732,6 +759,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, test_top_lists_are_bounded);
 	tcase_add_test(tc, test_rules_bound_the_groups);
 	tcase_add_test(tc, test_events_by_rule_and_ip);
+	tcase_add_test(tc, test_event_host_or_helo_of_the_first_event);
 	tcase_add_test(tc, test_pending_messages_show_last_status);
 	tcase_add_test(tc, test_escapes_control_bytes);
 	tcase_add_test(tc, test_long_values_fit_80_columns);

@@ -217,6 +217,20 @@ static const struct phrase host_phrases[] = {
 	P(CONTAINS, " rejected after DATA", NULL, LK_REJECTED_DATA),
 };
 
+/* s (at least p->length bytes) starts with the phrase. Entries the
+ * index offers share their first byte, and many their first word
+ * ("SMTP "): eight bytes compared at once rule out nearly all of them
+ * without a call to memcmp. */
+static bool starts_with_phrase(const char *s, const struct phrase *p)
+{
+	if (p->length < 8)
+		return memcmp(s, p->text, p->length) == 0;
+	uint64_t have, want;
+	memcpy(&have, s, 8);
+	memcpy(&want, p->text, 8);
+	return have == want && memcmp(s + 8, p->text + 8, p->length - 8) == 0;
+}
+
 static bool phrase_matches(const struct phrase *p, struct text t)
 {
 	if (p->how == CONTAINS)
@@ -228,9 +242,7 @@ static bool phrase_matches(const struct phrase *p, struct text t)
 		struct text rest = text_skip(t, (size_t)(space - t.ptr));
 		return rest.len >= p->length && memcmp(rest.ptr, p->text, p->length) == 0;
 	}
-	/* the first byte rules out almost every entry without a call */
-	if (t.len < p->length || t.ptr[0] != p->text[0] ||
-	    memcmp(t.ptr, p->text, p->length) != 0)
+	if (t.len < p->length || !starts_with_phrase(t.ptr, p))
 		return false;
 	return p->how == STARTS || text_contains(t, p->also);
 }

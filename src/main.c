@@ -437,7 +437,9 @@ static int run_records(const struct command_line *cl, struct record_sink *record
 	if (drilldown)
 		drilldown_watch_table(drilldown, table);
 	struct sink sink = txn_sink(table);
-	int status = pipeline_run(cl->paths, cl->path_count, &cl->pipeline, &sink);
+	struct pipeline_options options = cl->pipeline;
+	options.read_ahead = true; /* the table does as much per line as the lexer */
+	int status = pipeline_run(cl->paths, cl->path_count, &options, &sink);
 	txn_free(table);
 	return cl->resume ? resume_finish(cl->resume, status) : status;
 }

@@ -6,19 +6,23 @@
 #include "msg.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static bool input_error_seen;
+/* set by whichever thread reads the input (linepipe.h) */
+static atomic_bool input_error_seen;
 
 /* The attribute lets compilers check the callers' formats (clang's
  * -Wformat-nonliteral in -Wformat=2 insists on it). */
 __attribute__((format(printf, 1, 0)))
 static void vmsg(const char *format, va_list ap)
 {
+	flockfile(stderr); /* one message, whole, whatever thread says it */
 	fputs("eximexplain: ", stderr);
 	vfprintf(stderr, format, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void msg_warn(const char *format, ...)
@@ -43,12 +47,12 @@ void msg_input_error(const char *format, ...)
 	va_start(ap, format);
 	vmsg(format, ap);
 	va_end(ap);
-	input_error_seen = true;
+	atomic_store(&input_error_seen, true);
 }
 
 bool msg_had_input_error(void)
 {
-	return input_error_seen;
+	return atomic_load(&input_error_seen);
 }
 
 void msg_fatal(const char *format, ...)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "linepipe.h"
 #include "msg.h"
 #include "timestamp.h"
 
@@ -45,7 +46,8 @@ struct loop {
 };
 
 /* One lexed line through the window and into the sink. */
-static void deliver_line(struct loop *loop, const struct input_line *raw, struct log_line *line)
+static void deliver_line(struct loop *loop, const struct input_line *raw,
+                         const struct log_line *line)
 {
 	if (line->kind != LK_CONTINUATION && line->kind != LK_BLANK)
 		loop->taken = in_window(loop->options, line->epoch);
@@ -105,10 +107,39 @@ static void take_gated_blocks(struct loop *loop, struct prefilter *gate, struct 
 		hand_on(loop, &raw, &line, parsed);
 }
 
+static void note_last_time(struct pipeline_resume *resume, const struct input_line *raw,
+                           const struct log_line *line)
+{
+	if (resume && line->epoch > resume->last_times[raw->file_index])
+		resume->last_times[raw->file_index] = line->epoch;
+}
+
+/* Every line, read and lexed on a second thread (linepipe.h) while this
+ * one runs the sink; false when no thread could be started. */
+static bool take_piped_lines(struct loop *loop, struct input *input,
+                             struct pipeline_resume *resume)
+{
+	struct linepipe *pipe = linepipe_start(input, loop->lexer);
+	if (pipe == NULL)
+		return false;
+	const struct input_line *raw;
+	const struct log_line *line;
+	while (linepipe_next(pipe, &raw, &line)) {
+		loop->lexed++;
+		deliver_line(loop, raw, line);
+		note_last_time(resume, raw, line);
+	}
+	linepipe_finish(pipe);
+	return true;
+}
+
 /* Line by line: every line, or (gate) the second pass of two. */
 static void take_lines(struct loop *loop, struct prefilter *gate, struct input *input,
                        struct pipeline_resume *resume)
 {
+	if (gate == NULL && loop->options->read_ahead && linepipe_wanted() &&
+	    take_piped_lines(loop, input, resume))
+		return;
 	struct input_line raw;
 	struct log_line line;
 	while (input_next_line(input, &raw)) {
@@ -118,8 +149,7 @@ static void take_lines(struct loop *loop, struct prefilter *gate, struct input *
 			gate_line(loop, gate, input, &raw, &line);
 		else
 			take_line(loop, &raw, &line);
-		if (resume && line.epoch > resume->last_times[raw.file_index])
-			resume->last_times[raw.file_index] = line.epoch;
+		note_last_time(resume, &raw, &line);
 	}
 }
 

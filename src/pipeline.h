@@ -38,6 +38,11 @@ struct pipeline_options {
 	 * line. NULL: one pass, every line. */
 	const struct line_test *prefilter;
 	bool verbose; /* --verbose: tell on stderr how the input was read */
+	/* Read and lex on a second thread while this one runs the sink
+	 * (linepipe.h), unless EXIMEXPLAIN_THREADS=1: for sinks that do as
+	 * much per line as the lexer (the transaction table's); a light
+	 * sink would only wait, and the copy costs more than it saves. */
+	bool read_ahead;
 };
 
 /* Returns the sink's exit status, or EXIT_TROUBLE when an input file could

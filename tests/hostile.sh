@@ -126,7 +126,7 @@ if [ -x /usr/bin/time ] && [ -z "${VALGRIND:-}" ]; then
 	# the plain build peaks near 40 MB; a sanitizer build carries shadow
 	# memory and quarantine, so its bound is looser
 	limit=150000
-	ldd "$bin" 2>/dev/null | grep -q libasan && limit=600000
+	ldd "$bin" 2>/dev/null | grep -q 'lib[at]san' && limit=600000
 	[ "$rss" -lt "$limit" ] || fail "repeat: peak RSS $rss KB, expected under $limit KB"
 	echo "repeat: $lines lines of one message, peak RSS $rss KB"
 else

@@ -24,5 +24,6 @@ Suite *prefilter_suite(void);
 Suite *litfilter_suite(void);
 Suite *memo_suite(void);
 Suite *strbuf_suite(void);
+Suite *linepipe_suite(void);
 
 #endif

@@ -1,0 +1,307 @@
+/*
+ * linepipe: a single-producer, single-consumer ring of lexed lines and a
+ * ring of the bytes they view.
+ *
+ * The counters say who owns what: slots [consumed, produced) are the
+ * consumer's to read, the rest the producer's to fill. Each is written by
+ * one thread only; its store (sequentially consistent, so at least a
+ * release) also makes the slots and bytes written before it visible to
+ * the other thread's load. Each side publishes once per LINEPIPE_BATCH
+ * lines and whenever it is about to wait, and rereads the other's counter
+ * only when its cached copy says it must wait: the two cores then trade a
+ * cache line per batch, not per line. The groups of fields each thread
+ * writes are kept a cache line apart for the same reason. A side that
+ * must wait yields for a while, then sleeps on the condition variable
+ * after saying so in a flag, which the other side reads after each
+ * publication (see wait_until for why no wake-up is lost).
+ */
+#include "linepipe.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "xalloc.h"
+
+#define LINEPIPE_BATCH 32
+#define LINEPIPE_YIELDS 256
+
+struct slot {
+	struct input_line raw;
+	struct log_line line;
+	uint64_t bytes_end; /* the byte counter after this line's copy */
+	/* a continuation line's message_id views the lexer's copy of its
+	 * entry's ID, which the next entry overwrites: kept here instead */
+	char entry_id[MESSAGE_ID_MAX];
+};
+
+#define CACHE_LINE 64
+
+struct linepipe {
+	struct input *input;
+	struct lexer *lexer;
+	struct slot *slots;
+	char *bytes;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+
+	/* each on a cache line of its own */
+	_Alignas(CACHE_LINE) _Atomic uint64_t produced; /* by the producer, a batch at a time */
+	_Alignas(CACHE_LINE) _Atomic uint64_t consumed; /* by the consumer, a batch at a time */
+	/* written seldom */
+	_Alignas(CACHE_LINE) atomic_bool done; /* the producer has published its last line */
+	atomic_bool stop;      /* the consumer wants no more */
+	atomic_bool producer_waiting, consumer_waiting;
+
+	/* the producer's own */
+	_Alignas(CACHE_LINE) uint64_t filled; /* slots filled, published or not */
+	uint64_t seen_consumed; /* consumed, as last read */
+	uint64_t bytes_written;
+	uint64_t bytes_wanted;  /* by the line being copied (bytes_free) */
+
+	/* the consumer's own */
+	_Alignas(CACHE_LINE) uint64_t taken; /* slots handed out; the last is still in use */
+	uint64_t released;      /* slots handed back, published or not */
+	uint64_t seen_produced; /* produced, as last read */
+};
+
+static void wake_other(struct linepipe *pipe, atomic_bool *other_waiting)
+{
+	if (atomic_load(other_waiting)) {
+		pthread_mutex_lock(&pipe->lock);
+		pthread_cond_broadcast(&pipe->wake);
+		pthread_mutex_unlock(&pipe->lock);
+	}
+}
+
+/* Sleep until ready(pipe) holds. The flag is set before the condition is
+ * tested again under the lock; the other side changes a counter and then
+ * reads the flag, so one of the two sees the other's write. */
+static void wait_until(struct linepipe *pipe, atomic_bool *waiting,
+                       bool (*ready)(struct linepipe *pipe))
+{
+	/* the other side is usually a few lines away: yield a while before
+	 * sleeping, since a sleep and a wake-up cost more than many lines */
+	for (int i = 0; i < LINEPIPE_YIELDS; i++) {
+		if (ready(pipe))
+			return;
+		sched_yield();
+	}
+	pthread_mutex_lock(&pipe->lock);
+	atomic_store(waiting, true);
+	while (!ready(pipe))
+		pthread_cond_wait(&pipe->wake, &pipe->lock);
+	atomic_store(waiting, false);
+	pthread_mutex_unlock(&pipe->lock);
+}
+
+/* ---- the producer ---- */
+
+static void publish_produced(struct linepipe *pipe)
+{
+	atomic_store(&pipe->produced, pipe->filled);
+	wake_other(pipe, &pipe->consumer_waiting);
+}
+
+static bool slot_free(struct linepipe *pipe)
+{
+	if (pipe->filled - pipe->seen_consumed < LINEPIPE_SLOTS)
+		return true;
+	pipe->seen_consumed = atomic_load(&pipe->consumed);
+	return pipe->filled - pipe->seen_consumed < LINEPIPE_SLOTS || atomic_load(&pipe->stop);
+}
+
+/* Where the bytes the consumer may still use begin: the end of the last
+ * slot it handed back. The producer wrote that bytes_end itself, and has
+ * not written over it: with at most LINEPIPE_SLOTS - 1 slots in use, the
+ * only slot it may refill is the one whose line it is copying now. */
+static uint64_t bytes_released(const struct linepipe *pipe)
+{
+	uint64_t consumed = pipe->seen_consumed;
+	return consumed ? pipe->slots[(consumed - 1) % LINEPIPE_SLOTS].bytes_end : 0;
+}
+
+static bool bytes_free(struct linepipe *pipe)
+{
+	if (pipe->bytes_written + pipe->bytes_wanted - bytes_released(pipe) <= LINEPIPE_BYTES)
+		return true;
+	pipe->seen_consumed = atomic_load(&pipe->consumed);
+	return pipe->bytes_written + pipe->bytes_wanted - bytes_released(pipe) <= LINEPIPE_BYTES ||
+	       atomic_load(&pipe->stop);
+}
+
+/* Room for n bytes in one piece: at the write position, or, when the ring
+ * ends before n more, from its start (the bytes skipped count as used
+ * until the line is handed back). NULL when the consumer stopped. */
+static char *room_for(struct linepipe *pipe, size_t n)
+{
+	size_t at = (size_t)(pipe->bytes_written % LINEPIPE_BYTES);
+	size_t skip = at + n > LINEPIPE_BYTES ? LINEPIPE_BYTES - at : 0;
+	pipe->bytes_wanted = skip + n;
+	if (!bytes_free(pipe)) {
+		publish_produced(pipe); /* the consumer may be waiting for these */
+		wait_until(pipe, &pipe->producer_waiting, bytes_free);
+	}
+	if (atomic_load(&pipe->stop))
+		return NULL;
+	pipe->bytes_written += skip;
+	char *room = pipe->bytes + (size_t)(pipe->bytes_written % LINEPIPE_BYTES);
+	pipe->bytes_written += n;
+	return room;
+}
+
+/* One line into the next slot: copied, then lexed in the copy. */
+static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
+{
+	if (!slot_free(pipe)) {
+		publish_produced(pipe);
+		wait_until(pipe, &pipe->producer_waiting, slot_free);
+	}
+	char *copy = room_for(pipe, raw->text.len);
+	if (copy == NULL)
+		return false;
+	if (raw->text.len)
+		memcpy(copy, raw->text.ptr, raw->text.len);
+	struct slot *slot = &pipe->slots[pipe->filled % LINEPIPE_SLOTS];
+	slot->raw = *raw;
+	slot->raw.text = text_make(copy, raw->text.len);
+	slot->bytes_end = pipe->bytes_written;
+	lexer_parse(pipe->lexer, copy, raw->text.len, &slot->line);
+	struct text id = slot->line.message_id;
+	if (id.len && (id.ptr < copy || id.ptr >= copy + raw->text.len)) {
+		size_t n = id.len < sizeof slot->entry_id ? id.len : sizeof slot->entry_id;
+		memcpy(slot->entry_id, id.ptr, n);
+		slot->line.message_id = text_make(slot->entry_id, n);
+	}
+	pipe->filled++;
+	if (pipe->filled % LINEPIPE_BATCH == 0)
+		publish_produced(pipe);
+	return true;
+}
+
+static void *produce(void *arg)
+{
+	struct linepipe *pipe = arg;
+	struct input_line raw;
+	while (input_next_line(pipe->input, &raw)) {
+		if (input_file_changed(pipe->input))
+			lexer_reset(pipe->lexer);
+		if (!produce_line(pipe, &raw))
+			break;
+	}
+	atomic_store(&pipe->produced, pipe->filled);
+	atomic_store(&pipe->done, true);
+	pthread_mutex_lock(&pipe->lock);
+	pthread_cond_broadcast(&pipe->wake);
+	pthread_mutex_unlock(&pipe->lock);
+	return NULL;
+}
+
+/* ---- the consumer ---- */
+
+static void publish_consumed(struct linepipe *pipe)
+{
+	atomic_store(&pipe->consumed, pipe->released);
+	wake_other(pipe, &pipe->producer_waiting);
+}
+
+/* done is set after the last publication: once it is seen, produced is
+ * final. */
+static bool line_ready(struct linepipe *pipe)
+{
+	bool done = atomic_load(&pipe->done);
+	pipe->seen_produced = atomic_load(&pipe->produced);
+	return pipe->seen_produced > pipe->taken || done;
+}
+
+bool linepipe_next(struct linepipe *pipe, const struct input_line **raw,
+                   const struct log_line **line)
+{
+	if (pipe->taken > pipe->released) { /* the line handed out last is done with */
+		pipe->released = pipe->taken;
+		if (pipe->released % LINEPIPE_BATCH == 0)
+			publish_consumed(pipe);
+	}
+	if (pipe->seen_produced == pipe->taken) {
+		publish_consumed(pipe); /* the producer may be waiting for room */
+		wait_until(pipe, &pipe->consumer_waiting, line_ready);
+		if (pipe->seen_produced == pipe->taken)
+			return false; /* done, and every line taken */
+	}
+	struct slot *slot = &pipe->slots[pipe->taken % LINEPIPE_SLOTS];
+	pipe->taken++;
+	*raw = &slot->raw;
+	*line = &slot->line;
+	return true;
+}
+
+/* ---- life ---- */
+
+/* CPUs this process may run on (its affinity, which a container or
+ * taskset narrows), or 1 when that cannot be told. */
+static int usable_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 1;
+	return CPU_COUNT(&set);
+}
+
+bool linepipe_wanted(void)
+{
+	const char *threads = getenv("EXIMEXPLAIN_THREADS");
+	if (threads != NULL && strcmp(threads, "1") == 0)
+		return false;
+	return usable_cpus() >= 2; /* on one, the two threads would take turns */
+}
+
+struct linepipe *linepipe_start(struct input *input, struct lexer *lexer)
+{
+	/* aligned as its cache-line groups are (sizeof is a multiple of it) */
+	struct linepipe *pipe = aligned_alloc(_Alignof(struct linepipe), sizeof *pipe);
+	if (pipe == NULL)
+		msg_fatal("out of memory");
+	memset(pipe, 0, sizeof *pipe);
+	pipe->input = input;
+	pipe->lexer = lexer;
+	pipe->slots = xcalloc(LINEPIPE_SLOTS, sizeof *pipe->slots);
+	pipe->bytes = xmalloc(LINEPIPE_BYTES);
+	atomic_init(&pipe->produced, 0);
+	atomic_init(&pipe->consumed, 0);
+	atomic_init(&pipe->done, false);
+	atomic_init(&pipe->stop, false);
+	atomic_init(&pipe->producer_waiting, false);
+	atomic_init(&pipe->consumer_waiting, false);
+	if (pthread_mutex_init(&pipe->lock, NULL) != 0 || pthread_cond_init(&pipe->wake, NULL) != 0)
+		msg_fatal("cannot set up a thread's lock");
+	if (pthread_create(&pipe->thread, NULL, produce, pipe) != 0) {
+		pthread_mutex_destroy(&pipe->lock);
+		pthread_cond_destroy(&pipe->wake);
+		free(pipe->bytes);
+		free(pipe->slots);
+		free(pipe);
+		return NULL;
+	}
+	return pipe;
+}
+
+void linepipe_finish(struct linepipe *pipe)
+{
+	if (pipe == NULL)
+		return;
+	atomic_store(&pipe->stop, true);
+	pthread_mutex_lock(&pipe->lock);
+	pthread_cond_broadcast(&pipe->wake);
+	pthread_mutex_unlock(&pipe->lock);
+	pthread_join(pipe->thread, NULL);
+	pthread_mutex_destroy(&pipe->lock);
+	pthread_cond_destroy(&pipe->wake);
+	free(pipe->bytes);
+	free(pipe->slots);
+	free(pipe);
+}

@@ -1,0 +1,58 @@
+/*
+ * linepipe: lines read and lexed on a thread of their own, handed to the
+ * caller in input order.
+ *
+ * Reading and lexing are some 45% of what a report costs, and neither
+ * depends on what the sink makes of the lines before: a second thread
+ * does them while the caller's thread runs the sink, on a machine with
+ * two cores or more. Each line is copied into the pipe's own ring of
+ * bytes and lexed there, so its views stay valid until the caller asks
+ * for the next line, whatever the reader does meanwhile with its buffer
+ * (refilled) or its mapped window (unmapped), or the lexer with the ID a
+ * continuation line borrows from it (copied too). The copy also keeps the
+ * sink's thread off mapped file pages: a file cut short under a mapping
+ * faults on the reading thread only (mapping.h).
+ *
+ * The sink sees exactly the lines, lexed exactly as, a single thread
+ * would give it (tests/unit/check_linepipe.c holds it to that).
+ * Memory is fixed: LINEPIPE_SLOTS lexed lines and LINEPIPE_BYTES of text.
+ *
+ * Ownership: the pipe borrows input and lexer from linepipe_start until
+ * linepipe_finish; the caller must not use either in between.
+ */
+#ifndef EXIMEXPLAIN_LINEPIPE_H
+#define EXIMEXPLAIN_LINEPIPE_H
+
+#include <stdbool.h>
+
+#include "input.h"
+#include "lexer.h"
+
+#define LINEPIPE_SLOTS 512
+/* four of the longest lines at least, so that one always fits */
+#define LINEPIPE_BYTES (4u * 1024 * 1024)
+
+_Static_assert(LINEPIPE_BYTES >= 4 * (INPUT_LINE_MAX + 1), "the ring holds the longest lines");
+
+struct linepipe;
+
+/* Start reading input on a new thread; NULL when no thread could be
+ * started (the caller then reads on its own). */
+struct linepipe *linepipe_start(struct input *input, struct lexer *lexer);
+
+/* The next line and its lexing, valid until the next call; false at the
+ * end of input. */
+bool linepipe_next(struct linepipe *pipe, const struct input_line **raw,
+                   const struct log_line **line);
+
+/* Stop the reading thread if it is not done, wait for it, and free the
+ * pipe. */
+void linepipe_finish(struct linepipe *pipe);
+
+/* Whether this run may use a second thread: not when the process may
+ * run on one CPU only, nor when the environment says
+ * EXIMEXPLAIN_THREADS=1 (for comparing, and for busy machines where a
+ * second thread only gets in the way). */
+bool linepipe_wanted(void);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * linepipe tests: the lines a pipe hands over, and how they are lexed,
+ * are exactly what one thread reading and lexing the same input gets,
+ * compared field by field by content: the fixtures (with continuation
+ * lines, syslog wrappers and hostile bytes), several files in a row (the
+ * lexer reset between them), gzip, and a file of lines up to over the
+ * line cap that wraps the pipe's ring of bytes many times, taken both
+ * quickly and slowly so that each side waits for the other. A pipe
+ * finished early stops its thread.
+ */
+#include <glob.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "input.h"
+#include "lexer.h"
+#include "linepipe.h"
+#include "strbuf.h"
+#include "suites.h"
+#include "test_support.h"
+
+static bool same_text(struct text a, struct text b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/* Two lexings of the same line, compared by what they say. */
+static void assert_same_line(const struct input_line *raw_a, const struct log_line *a,
+                             const struct input_line *raw_b, const struct log_line *b,
+                             size_t n)
+{
+	ck_assert_msg(same_text(raw_a->text, raw_b->text), "line %zu: the text differs", n);
+	ck_assert_msg(raw_a->line_number == raw_b->line_number && raw_a->file_index ==
+	              raw_b->file_index && raw_a->truncated == raw_b->truncated &&
+	              strcmp(raw_a->file, raw_b->file) == 0,
+	              "line %zu: from %s:%llu (file %zu%s), one thread says %s:%llu (file %zu%s)", n,
+	              raw_a->file, (unsigned long long)raw_a->line_number, raw_a->file_index,
+	              raw_a->truncated ? ", cut" : "", raw_b->file,
+	              (unsigned long long)raw_b->line_number, raw_b->file_index,
+	              raw_b->truncated ? ", cut" : "");
+	ck_assert_msg(a->kind == b->kind && a->flag == b->flag && a->epoch == b->epoch &&
+	              a->millisecond == b->millisecond && a->has_zone == b->has_zone &&
+	              a->zone_offset_minutes == b->zone_offset_minutes && a->pid == b->pid &&
+	              a->from_syslog == b->from_syslog && a->continues == b->continues,
+	              "line %zu: kind %s / %s, or its time", n, line_kind_name(a->kind),
+	              line_kind_name(b->kind));
+	ck_assert_msg(same_text(a->message_id, b->message_id) && same_text(a->body, b->body) &&
+	              same_text(a->address, b->address) && same_text(a->message, b->message) &&
+	              same_text(a->strerror_text, b->strerror_text), "line %zu: a view", n);
+	ck_assert_msg(a->fields.present == b->fields.present, "line %zu: fields", n);
+	for (int tag = 0; tag < FIELD_COUNT; tag++)
+		ck_assert_msg(!fields_has(&a->fields, (enum field_tag)tag) ||
+		              same_text(a->fields.value[tag], b->fields.value[tag]),
+		              "line %zu: %s=", n, field_tag_name((enum field_tag)tag));
+	ck_assert(a->fields.t_is_subject == b->fields.t_is_subject &&
+	          a->fields.id_created == b->fields.id_created);
+}
+
+/* One thread's lines, kept (text copied, lexed again into the copy, in
+ * order through one lexer as the pipe's is) to compare against. */
+struct serial {
+	struct strbuf *texts; /* each line's text, and after it its file's name */
+	struct input_line *raws;
+	struct log_line *lines;
+	size_t count;
+};
+
+static void read_serially(const char *const *paths, size_t count, struct serial *out)
+{
+	memset(out, 0, sizeof *out);
+	struct input *input = input_open(paths, count);
+	struct lexer *lexer = lexer_new();
+	struct input_line raw;
+	size_t capacity = 0;
+	while (input_next_line(input, &raw)) {
+		if (input_file_changed(input))
+			lexer_reset(lexer);
+		if (out->count == capacity) {
+			capacity = capacity ? capacity * 2 : 1024;
+			out->texts = realloc(out->texts, capacity * sizeof *out->texts);
+			out->raws = realloc(out->raws, capacity * sizeof *out->raws);
+			out->lines = realloc(out->lines, capacity * sizeof *out->lines);
+			ck_assert(out->texts && out->raws && out->lines);
+		}
+		/* text, file name (input_free frees the one raw points to) and
+		 * room for a continuation's ID (the lexer's, overwritten by the
+		 * next entry), all in one buffer that does not move once lexed */
+		struct strbuf *copy = &out->texts[out->count];
+		strbuf_init(copy);
+		strbuf_append(copy, raw.text.ptr, raw.text.len);
+		strbuf_append(copy, "", 1);
+		strbuf_append_str(copy, raw.file);
+		strbuf_append(copy, "", 1);
+		size_t id_at = copy->len;
+		for (size_t i = 0; i < MESSAGE_ID_MAX; i++)
+			strbuf_append_char(copy, '\0');
+		out->raws[out->count] = raw;
+		out->raws[out->count].text = text_make(copy->data, raw.text.len);
+		out->raws[out->count].file = copy->data + raw.text.len + 1;
+		struct log_line *line = &out->lines[out->count];
+		lexer_parse(lexer, copy->data, raw.text.len, line);
+		if (line->kind == LK_CONTINUATION) {
+			memcpy(copy->data + id_at, line->message_id.ptr, line->message_id.len);
+			line->message_id = text_make(copy->data + id_at, line->message_id.len);
+		}
+		out->count++;
+	}
+	lexer_free(lexer);
+	input_free(input);
+}
+
+static void free_serial(struct serial *s)
+{
+	for (size_t i = 0; i < s->count; i++)
+		strbuf_release(&s->texts[i]);
+	free(s->texts);
+	free(s->raws);
+	free(s->lines);
+}
+
+/* The same paths through a pipe: every line as the serial read has it.
+ * slow_every: every so many lines the consumer naps, so that the
+ * producer fills the pipe and waits (0: never). */
+static size_t assert_pipe_reads_as_serial(const char *const *paths, size_t count,
+                                          unsigned slow_every)
+{
+	struct serial serial;
+	read_serially(paths, count, &serial);
+	struct input *input = input_open(paths, count);
+	struct lexer *lexer = lexer_new();
+	struct linepipe *pipe = linepipe_start(input, lexer);
+	ck_assert_ptr_nonnull(pipe);
+	const struct input_line *raw;
+	const struct log_line *line;
+	size_t n = 0;
+	while (linepipe_next(pipe, &raw, &line)) {
+		ck_assert_msg(n < serial.count, "more lines than one thread reads");
+		assert_same_line(raw, line, &serial.raws[n], &serial.lines[n], n + 1);
+		/* the views are into the pipe's copy, which holds until the next call */
+		assert_views_inside(line, raw->text.ptr, raw->text.len);
+		n++;
+		if (slow_every && n % slow_every == 0)
+			nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+	}
+	linepipe_finish(pipe);
+	ck_assert_uint_eq(n, serial.count);
+	lexer_free(lexer);
+	input_free(input);
+	free_serial(&serial);
+	return n;
+}
+
+static const char *const fixture_globs[] = {
+	"fixtures/sample/exim_mainlog", "fixtures/lexer/*.log", "fixtures/hostile/*.log",
+	"fixtures/rotated/*",
+};
+
+/* Every fixture file alone, then all of them in a row: the lexer is
+ * reset between files in the pipe as in one thread. */
+START_TEST(test_fixtures_read_as_one_thread_reads_them)
+{
+	glob_t all = { 0 };
+	for (size_t g = 0; g < sizeof fixture_globs / sizeof *fixture_globs; g++) {
+		char *pattern = srcdir_path(fixture_globs[g]);
+		ck_assert_int_eq(glob(pattern, g ? GLOB_APPEND : 0, NULL, &all), 0);
+		free(pattern);
+	}
+	ck_assert_uint_gt(all.gl_pathc, 10);
+	size_t lines = 0;
+	for (size_t i = 0; i < all.gl_pathc; i++)
+		lines += assert_pipe_reads_as_serial((const char *const *)&all.gl_pathv[i], 1, 0);
+	ck_assert_uint_gt(lines, 500);
+	ck_assert_uint_eq(assert_pipe_reads_as_serial((const char *const *)all.gl_pathv,
+	                                              all.gl_pathc, 0), lines);
+	globfree(&all);
+}
+END_TEST
+
+/* Lines of every length up to past the line cap, over many times the
+ * pipe's bytes, plain and gzipped: the ring wraps, lines that do not fit
+ * its end start over at its beginning, and the producer waits for room
+ * (a slow consumer) or the consumer for lines (a fast one). */
+START_TEST(test_long_lines_wrap_the_ring)
+{
+	char *dir = make_temp_dir();
+	char *plain = path_in(dir, "exim_mainlog");
+	char *gzip = path_in(dir, "exim_mainlog.1.gz");
+	struct strbuf text = STRBUF_INIT;
+	for (size_t i = 0; text.len < 6 * LINEPIPE_BYTES; i++) {
+		strbuf_printf(&text, "2024-01-02 00:00:%02zu 1rgvod-0005rA-05 ** a%zu@example.com: ", i % 60,
+		              i);
+		size_t filler = i % 50 == 7 ? INPUT_LINE_MAX + 100 : (i * 7919) % 3000;
+		for (size_t n = 0; n < filler; n++)
+			strbuf_append_char(&text, (char)('a' + n % 26));
+		strbuf_append_char(&text, '\n');
+	}
+	write_file(plain, text.data, text.len);
+	write_gzip(gzip, text.data, false);
+	const char *plain_only[] = { plain }, *gzip_only[] = { gzip };
+	size_t lines = assert_pipe_reads_as_serial(plain_only, 1, 0);
+	ck_assert_uint_gt(lines, 3000);
+	ck_assert_uint_eq(assert_pipe_reads_as_serial(plain_only, 1, 97), lines);
+	ck_assert_uint_eq(assert_pipe_reads_as_serial(gzip_only, 1, 0), lines);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(plain);
+	free(gzip);
+	free(dir);
+}
+END_TEST
+
+/* A consumer that stops after a few lines: finish stops the producer,
+ * which may be waiting for room, and returns (the test's timeout says it
+ * does not hang). */
+START_TEST(test_finish_early_stops_the_thread)
+{
+	char *dir = make_temp_dir();
+	char *plain = path_in(dir, "exim_mainlog");
+	struct strbuf text = STRBUF_INIT;
+	for (size_t i = 0; i < 50000; i++)
+		strbuf_printf(&text, "2024-01-02 00:00:00 line %zu of many\n", i);
+	write_file(plain, text.data, text.len);
+	const char *paths[] = { plain };
+	for (size_t stop_after = 0; stop_after < 3000; stop_after += 1000) {
+		struct input *input = input_open(paths, 1);
+		struct lexer *lexer = lexer_new();
+		struct linepipe *pipe = linepipe_start(input, lexer);
+		ck_assert_ptr_nonnull(pipe);
+		const struct input_line *raw;
+		const struct log_line *line;
+		for (size_t n = 0; n < stop_after; n++)
+			ck_assert(linepipe_next(pipe, &raw, &line));
+		nanosleep(&(struct timespec){ 0, 5000000 }, NULL); /* let it fill the pipe */
+		linepipe_finish(pipe);
+		lexer_free(lexer);
+		input_free(input);
+	}
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(plain);
+	free(dir);
+}
+END_TEST
+
+/* EXIMEXPLAIN_THREADS=1 turns the pipe off, and so does a process bound
+ * to one CPU; otherwise it is on. */
+START_TEST(test_environment_and_cpus_turn_it_off)
+{
+	cpu_set_t all, one;
+	ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+	unsetenv("EXIMEXPLAIN_THREADS");
+	ck_assert(linepipe_wanted() == (CPU_COUNT(&all) >= 2));
+	setenv("EXIMEXPLAIN_THREADS", "1", 1);
+	ck_assert(!linepipe_wanted());
+	setenv("EXIMEXPLAIN_THREADS", "2", 1);
+	ck_assert(linepipe_wanted() == (CPU_COUNT(&all) >= 2));
+	unsetenv("EXIMEXPLAIN_THREADS");
+	/* this test runs in a process of its own (Check forks): bind it */
+	CPU_ZERO(&one);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &all)) {
+			CPU_SET(cpu, &one);
+			break;
+		}
+	ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+	ck_assert(!linepipe_wanted());
+	ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
+}
+END_TEST
+
+Suite *linepipe_suite(void)
+{
+	Suite *s = suite_create("linepipe");
+	TCase *tc = tcase_create("linepipe");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_fixtures_read_as_one_thread_reads_them);
+	tcase_add_test(tc, test_long_lines_wrap_the_ring);
+	tcase_add_test(tc, test_finish_early_stops_the_thread);
+	tcase_add_test(tc, test_environment_and_cpus_turn_it_off);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -59,14 +59,22 @@ struct held {
 	size_t length;
 };
 
+/* PCRE2's state for matching, which one thread at a time may use: match
+ * data, and a context with the limits and a JIT stack. */
+struct matcher {
+	pcre2_match_data *match;
+	pcre2_match_context *context;
+	pcre2_jit_stack *jit_stack;
+};
+
 struct drilldown {
 	struct drilldown_options options;
 	FILE *out;
 	pcre2_code *pattern;
 	pcre2_code *bulk_pattern; /* see search_lines; pattern itself, or NULL */
-	pcre2_match_data *match;
-	pcre2_match_context *context;
-	pcre2_jit_stack *jit_stack;
+	/* the sink's, and the prefilter's test's: the test may run on the
+	 * thread that reads ahead (linepipe.h) while the sink matches */
+	struct matcher matcher, test_matcher;
 	const struct txn_table *table;
 	struct related_set related;
 	struct held *holds; /* in the order they were held */
@@ -206,7 +214,8 @@ static void related_free(struct related_set *set)
 
 static bool matches_at(struct drilldown *d, const char *s, size_t length, size_t start)
 {
-	int rc = pcre2_match(d->pattern, (PCRE2_SPTR)s, length, start, 0, d->match, d->context);
+	int rc = pcre2_match(d->pattern, (PCRE2_SPTR)s, length, start, 0, d->matcher.match,
+	                     d->matcher.context);
 	if (rc >= 0)
 		return true;
 	if (rc != PCRE2_ERROR_NOMATCH)
@@ -226,14 +235,15 @@ static bool line_matches(struct drilldown *d, const char *s, size_t length)
 static bool may_select(void *state, const char *s, size_t length)
 {
 	struct drilldown *d = state;
-	int rc = pcre2_match(d->pattern, (PCRE2_SPTR)s, length, 0, 0, d->match, d->context);
+	const struct matcher *m = &d->test_matcher;
+	int rc = pcre2_match(d->pattern, (PCRE2_SPTR)s, length, 0, 0, m->match, m->context);
 	if (rc != PCRE2_ERROR_NOMATCH)
 		return true;
 	if (!d->nul_may_matter)
 		return false;
 	const char *nul = memchr(s, '\0', length);
-	return nul && pcre2_match(d->pattern, (PCRE2_SPTR)s, (size_t)(nul - s), 0, 0, d->match,
-	                          d->context) != PCRE2_ERROR_NOMATCH;
+	return nul && pcre2_match(d->pattern, (PCRE2_SPTR)s, (size_t)(nul - s), 0, 0, m->match,
+	                          m->context) != PCRE2_ERROR_NOMATCH;
 }
 
 /* The same test over many lines at once: one call for a read-ahead of a
@@ -242,12 +252,13 @@ static bool may_select(void *state, const char *s, size_t length)
 static enum line_search search_lines(void *state, const char *s, size_t length, size_t *at)
 {
 	struct drilldown *d = state;
-	int rc = pcre2_match(d->bulk_pattern, (PCRE2_SPTR)s, length, 0, 0, d->match, d->context);
+	const struct matcher *m = &d->test_matcher;
+	int rc = pcre2_match(d->bulk_pattern, (PCRE2_SPTR)s, length, 0, 0, m->match, m->context);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return LINE_SEARCH_NONE;
 	if (rc < 0) /* a limit: the lines are tried one by one */
 		return LINE_SEARCH_UNSURE;
-	*at = (size_t)pcre2_get_ovector_pointer(d->match)[0];
+	*at = (size_t)pcre2_get_ovector_pointer(m->match)[0];
 	return LINE_SEARCH_FOUND;
 }
 
@@ -349,7 +360,7 @@ static void render_line(struct drilldown *d, struct strbuf *sb, const char *s, s
 	for (int n = 0; highlight && n < HIGHLIGHTS_PER_LINE && start <= length; n++) {
 		if (!matches_at(d, s, length, start))
 			break;
-		PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(d->match);
+		PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(d->matcher.match);
 		size_t begin = ovector[0], end = ovector[1];
 		if (begin < out || end < begin || end > length)
 			break;
@@ -876,6 +887,26 @@ static void jit_compile(pcre2_code *code)
  * and every escape, lookarounds, verbs and atomic groups, all of which
  * need a $, a \ or a (. A literal has nothing of the kind. NULL when the
  * lines must be tested one by one. */
+static void matcher_init(struct matcher *m)
+{
+	m->match = pcre2_match_data_create(1, NULL);
+	m->context = pcre2_match_context_create(NULL);
+	if (m->match == NULL || m->context == NULL)
+		msg_fatal("out of memory");
+	pcre2_set_match_limit(m->context, MATCH_LIMIT);
+	pcre2_set_depth_limit(m->context, DEPTH_LIMIT);
+	m->jit_stack = pcre2_jit_stack_create(32 * 1024, JIT_STACK_MAX, NULL);
+	if (m->jit_stack)
+		pcre2_jit_stack_assign(m->context, NULL, m->jit_stack);
+}
+
+static void matcher_release(struct matcher *m)
+{
+	pcre2_jit_stack_free(m->jit_stack);
+	pcre2_match_context_free(m->context);
+	pcre2_match_data_free(m->match);
+}
+
 static pcre2_code *bulk_pattern(struct drilldown *d, const char *pattern, uint32_t flags)
 {
 	if (d->options.literal)
@@ -922,15 +953,8 @@ static bool compile(struct drilldown *d, char *error, size_t error_size)
 	}
 	jit_compile(d->pattern);
 	d->bulk_pattern = bulk_pattern(d, pattern, flags);
-	d->match = pcre2_match_data_create(1, NULL);
-	d->context = pcre2_match_context_create(NULL);
-	if (d->match == NULL || d->context == NULL)
-		msg_fatal("out of memory");
-	pcre2_set_match_limit(d->context, MATCH_LIMIT);
-	pcre2_set_depth_limit(d->context, DEPTH_LIMIT);
-	d->jit_stack = pcre2_jit_stack_create(32 * 1024, JIT_STACK_MAX, NULL);
-	if (d->jit_stack)
-		pcre2_jit_stack_assign(d->context, NULL, d->jit_stack);
+	matcher_init(&d->matcher);
+	matcher_init(&d->test_matcher);
 	return true;
 }
 
@@ -957,9 +981,8 @@ void drilldown_free(struct drilldown *d)
 	free(d->holds);
 	related_free(&d->related);
 	strbuf_release(&d->block);
-	pcre2_jit_stack_free(d->jit_stack);
-	pcre2_match_context_free(d->context);
-	pcre2_match_data_free(d->match);
+	matcher_release(&d->matcher);
+	matcher_release(&d->test_matcher);
 	if (d->bulk_pattern != d->pattern)
 		pcre2_code_free(d->bulk_pattern);
 	pcre2_code_free(d->pattern);

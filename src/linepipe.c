@@ -42,7 +42,8 @@ struct slot {
 #define CACHE_LINE 64
 
 struct linepipe {
-	struct input *input;
+	linepipe_source *source;
+	void *source_state;
 	struct lexer *lexer;
 	struct slot *slots;
 	char *bytes;
@@ -184,16 +185,22 @@ static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 	return true;
 }
 
+bool linepipe_every_line(void *input, struct lexer *lexer, struct input_line *raw)
+{
+	if (!input_next_line(input, raw))
+		return false;
+	if (input_file_changed(input))
+		lexer_reset(lexer);
+	return true;
+}
+
 static void *produce(void *arg)
 {
 	struct linepipe *pipe = arg;
 	struct input_line raw;
-	while (input_next_line(pipe->input, &raw)) {
-		if (input_file_changed(pipe->input))
-			lexer_reset(pipe->lexer);
+	while (pipe->source(pipe->source_state, pipe->lexer, &raw))
 		if (!produce_line(pipe, &raw))
 			break;
-	}
 	atomic_store(&pipe->produced, pipe->filled);
 	atomic_store(&pipe->done, true);
 	pthread_mutex_lock(&pipe->lock);
@@ -260,14 +267,15 @@ bool linepipe_wanted(void)
 	return usable_cpus() >= 2; /* on one, the two threads would take turns */
 }
 
-struct linepipe *linepipe_start(struct input *input, struct lexer *lexer)
+struct linepipe *linepipe_start(linepipe_source *source, void *state, struct lexer *lexer)
 {
 	/* aligned as its cache-line groups are (sizeof is a multiple of it) */
 	struct linepipe *pipe = aligned_alloc(_Alignof(struct linepipe), sizeof *pipe);
 	if (pipe == NULL)
 		msg_fatal("out of memory");
 	memset(pipe, 0, sizeof *pipe);
-	pipe->input = input;
+	pipe->source = source;
+	pipe->source_state = state;
 	pipe->lexer = lexer;
 	pipe->slots = xcalloc(LINEPIPE_SLOTS, sizeof *pipe->slots);
 	pipe->bytes = xmalloc(LINEPIPE_BYTES);

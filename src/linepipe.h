@@ -17,8 +17,13 @@
  * would give it (tests/unit/check_linepipe.c holds it to that).
  * Memory is fixed: LINEPIPE_SLOTS lexed lines and LINEPIPE_BYTES of text.
  *
- * Ownership: the pipe borrows input and lexer from linepipe_start until
- * linepipe_finish; the caller must not use either in between.
+ * Where the lines come from is the caller's: every line of the input
+ * (linepipe_every_line), or the lines grep's second pass takes
+ * (prefilter.h), which skims the others with the same lexer.
+ *
+ * Ownership: the pipe borrows the source's state and the lexer from
+ * linepipe_start until linepipe_finish; the caller must not use either
+ * (nor the input the source reads) in between.
  */
 #ifndef EXIMEXPLAIN_LINEPIPE_H
 #define EXIMEXPLAIN_LINEPIPE_H
@@ -36,9 +41,18 @@ _Static_assert(LINEPIPE_BYTES >= 4 * (INPUT_LINE_MAX + 1), "the ring holds the l
 
 struct linepipe;
 
-/* Start reading input on a new thread; NULL when no thread could be
- * started (the caller then reads on its own). */
-struct linepipe *linepipe_start(struct input *input, struct lexer *lexer);
+/* The next line to hand over, as input_next_line gives it (valid until
+ * the next call); false at the end. Called on the pipe's thread, where it
+ * may use the lexer (the pipe then lexes the line in full with it). */
+typedef bool linepipe_source(void *state, struct lexer *lexer, struct input_line *raw);
+
+/* A source of every line of an input (state: the struct input), the
+ * lexer reset at each new file. */
+bool linepipe_every_line(void *input, struct lexer *lexer, struct input_line *raw);
+
+/* Start reading on a new thread; NULL when no thread could be started
+ * (the caller then reads on its own). */
+struct linepipe *linepipe_start(linepipe_source *source, void *state, struct lexer *lexer);
 
 /* The next line and its lexing, valid until the next call; false at the
  * end of input. */

@@ -96,17 +96,6 @@ static void gate_line(struct loop *loop, struct prefilter *gate, struct input *i
 	hand_on(loop, raw, line, v.parsed);
 }
 
-/* The second pass of two, in blocks: the prefilter hands on only the
- * lines it takes (no window: each is in it). */
-static void take_gated_blocks(struct loop *loop, struct prefilter *gate, struct input *input)
-{
-	struct input_line raw;
-	struct log_line line;
-	bool parsed;
-	while (prefilter_next_taken(gate, loop->lexer, input, &raw, &line, &parsed))
-		hand_on(loop, &raw, &line, parsed);
-}
-
 static void note_last_time(struct pipeline_resume *resume, const struct input_line *raw,
                            const struct log_line *line)
 {
@@ -114,12 +103,14 @@ static void note_last_time(struct pipeline_resume *resume, const struct input_li
 		resume->last_times[raw->file_index] = line->epoch;
 }
 
-/* Every line, read and lexed on a second thread (linepipe.h) while this
- * one runs the sink; false when no thread could be started. */
-static bool take_piped_lines(struct loop *loop, struct input *input,
+/* The lines of a source, read and lexed on a second thread (linepipe.h)
+ * while this one runs the sink; false when no thread could be started. */
+static bool take_piped_lines(struct loop *loop, linepipe_source *source, void *state,
                              struct pipeline_resume *resume)
 {
-	struct linepipe *pipe = linepipe_start(input, loop->lexer);
+	if (!loop->options->read_ahead || !linepipe_wanted())
+		return false;
+	struct linepipe *pipe = linepipe_start(source, state, loop->lexer);
 	if (pipe == NULL)
 		return false;
 	const struct input_line *raw;
@@ -133,12 +124,40 @@ static bool take_piped_lines(struct loop *loop, struct input *input,
 	return true;
 }
 
+struct gate_source {
+	struct prefilter *gate;
+	struct input *input;
+	struct log_line line; /* where the gate may lex; the pipe lexes again */
+};
+
+/* The lines the second pass takes, for a pipe: it lexes each one in full
+ * with the lexer the gate skims with, as hand_on does. */
+static bool gate_source_next(void *state, struct lexer *lexer, struct input_line *raw)
+{
+	struct gate_source *g = state;
+	bool parsed;
+	return prefilter_next_taken(g->gate, lexer, g->input, raw, &g->line, &parsed);
+}
+
+/* The second pass of two, in blocks: the prefilter hands on only the
+ * lines it takes (no window: each is in it). */
+static void take_gated_blocks(struct loop *loop, struct prefilter *gate, struct input *input)
+{
+	struct gate_source source = { gate, input, { 0 } };
+	if (take_piped_lines(loop, gate_source_next, &source, NULL))
+		return;
+	struct input_line raw;
+	struct log_line line;
+	bool parsed;
+	while (prefilter_next_taken(gate, loop->lexer, input, &raw, &line, &parsed))
+		hand_on(loop, &raw, &line, parsed);
+}
+
 /* Line by line: every line, or (gate) the second pass of two. */
 static void take_lines(struct loop *loop, struct prefilter *gate, struct input *input,
                        struct pipeline_resume *resume)
 {
-	if (gate == NULL && loop->options->read_ahead && linepipe_wanted() &&
-	    take_piped_lines(loop, input, resume))
+	if (gate == NULL && take_piped_lines(loop, linepipe_every_line, input, resume))
 		return;
 	struct input_line raw;
 	struct log_line line;

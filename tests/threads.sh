@@ -1,9 +1,10 @@
 #!/bin/bash
 # The modes built on the transaction table read and lex on a second thread
 # (src/linepipe.c) unless EXIMEXPLAIN_THREADS=1. That must never change a
-# byte: report, export, digest, show and one-pass grep (standard input,
-# which cannot be read twice) print the same stdout, stderr and exit
-# status both ways, over the fixtures, the rotated files in a row, a file
+# byte: report, export, digest, show, grep in two passes (its second
+# pass's skim and gate on that thread) and in one (standard input, which
+# cannot be read twice) print the same stdout, stderr and exit status
+# both ways, over the fixtures, the rotated files in a row, a file
 # of lines longer than the line cap and, when it is beside the
 # repository, the shared corpus. Under make check-valgrind (VALGRIND set)
 # the fixtures only.
@@ -69,8 +70,11 @@ for file in "${files[@]}"; do
 	label=$(basename "$file")
 	same "$label" report "$file"
 	same "$label" export "$file"
+	same "$label" grep e "$file" # two passes: the second's taken lines through the pipe
 	if [ -z "${VALGRIND:-}" ]; then
 		same "$label" export --summary "$file"
+		same "$label" grep -l Completed "$file"
+		same "$label" grep '^20.*(defer|rejected)' "$file"
 		same_stdin "$label" "$file" grep -M e
 	fi
 done
@@ -78,6 +82,8 @@ same rotated report "${rotated[@]}"
 same rotated export "${rotated[@]}"
 same rotated digest --from root@example.com --to admin@example.com "${rotated[@]}"
 same rotated show 1rkbak-0004ZR-Qq "${rotated[@]}"
+same rotated grep -M bakery "${rotated[@]}"
+same rotated grep '<= <>' "${rotated[@]}"
 same_stdin rotated fixtures/rotated/exim_mainlog grep -v Completed
 
 # the shared corpus, every file in one run (ordered by time, the lexer

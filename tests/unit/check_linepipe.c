@@ -130,7 +130,7 @@ static size_t assert_pipe_reads_as_serial(const char *const *paths, size_t count
 	read_serially(paths, count, &serial);
 	struct input *input = input_open(paths, count);
 	struct lexer *lexer = lexer_new();
-	struct linepipe *pipe = linepipe_start(input, lexer);
+	struct linepipe *pipe = linepipe_start(linepipe_every_line, input, lexer);
 	ck_assert_ptr_nonnull(pipe);
 	const struct input_line *raw;
 	const struct log_line *line;
@@ -226,7 +226,7 @@ START_TEST(test_finish_early_stops_the_thread)
 	for (size_t stop_after = 0; stop_after < 3000; stop_after += 1000) {
 		struct input *input = input_open(paths, 1);
 		struct lexer *lexer = lexer_new();
-		struct linepipe *pipe = linepipe_start(input, lexer);
+		struct linepipe *pipe = linepipe_start(linepipe_every_line, input, lexer);
 		ck_assert_ptr_nonnull(pipe);
 		const struct input_line *raw;
 		const struct log_line *line;

@@ -208,8 +208,26 @@ static struct text rest_after_colon(const char *s, size_t length, size_t i)
 }
 
 /* The value of TAG= whose '=' is at eq; returns the end of the token. */
+/* The tag of a TAG=value token [i, end), or -1. Tag names are at most
+ * TAG_NAME_MAX bytes, so only that far is looked at for the '=': an '='
+ * further on makes a name no tag has (tag_by_name would say -1). */
+#define TAG_NAME_MAX 5
+
+static int token_tag(const char *s, size_t i, size_t end, const char **eq)
+{
+	size_t last = end - i > TAG_NAME_MAX + 1 ? i + TAG_NAME_MAX + 1 : end;
+	for (size_t k = i + 1; k < last; k++)
+		if (s[k] == '=') {
+			*eq = s + k;
+			return tag_by_name(s + i, k - i);
+		}
+	return -1;
+}
+
+/* token_end: where the token with the '=' ends, as the caller found it
+ * (a plain value ends there too). */
 static size_t scan_tag_value(const char *s, size_t length, const char *eq, int tag,
-                             bool stop_at_message, struct fields *out)
+                             size_t token_end_at, bool stop_at_message, struct fields *out)
 {
 	size_t end;
 	if (tag == FIELD_ID && eq > s && eq[-1] == '*')
@@ -241,7 +259,7 @@ static size_t scan_tag_value(const char *s, size_t length, const char *eq, int t
 		set_field(out, (enum field_tag)tag, s + v, vend - v);
 		return vend;
 	}
-	vend = token_end(s, length, v);
+	vend = token_end_at;
 	if (stop_at_message && vend > v && s[vend - 1] == ':' &&
 	    (vend == length || s[vend] == ' '))
 		vend--; /* "T=remote_smtp: message" (pre-4.86) */
@@ -275,8 +293,8 @@ int fields_scan(const char *s, size_t length, bool t_is_subject,
 			return found;
 		}
 		size_t end = token_end(s, length, i);
-		const char *eq = memchr(s + i, '=', end - i);
-		int tag = eq ? tag_by_name(s + i, (size_t)(eq - (s + i))) : -1;
+		const char *eq = NULL;
+		int tag = token_tag(s, i, end, &eq);
 		if (tag < 0) {
 			int word = bare_word(s + i, end - i);
 			if (word >= 0) {
@@ -311,7 +329,7 @@ int fields_scan(const char *s, size_t length, bool t_is_subject,
 			i = end;
 			continue;
 		}
-		end = scan_tag_value(s, length, eq, tag, stop_at_message, out);
+		end = scan_tag_value(s, length, eq, tag, end, stop_at_message, out);
 		found++;
 		i = end;
 	}
@@ -462,10 +480,10 @@ size_t fields_scan_prefix(const char *s, size_t length, struct fields *out)
 		if (i >= length)
 			return length;
 		size_t end = token_end(s, length, i);
-		const char *eq = memchr(s + i, '=', end - i);
-		int tag = eq ? tag_by_name(s + i, (size_t)(eq - (s + i))) : -1;
+		const char *eq = NULL;
+		int tag = token_tag(s, i, end, &eq);
 		if (tag >= 0) {
-			i = scan_tag_value(s, length, eq, tag, true, out);
+			i = scan_tag_value(s, length, eq, tag, end, true, out);
 			continue;
 		}
 		int word = bare_word(s + i, end - i);

@@ -313,6 +313,32 @@ START_TEST(test_scan_prefix_finds_the_phrase)
 }
 END_TEST
 
+/* Every tag name length from 1 to 5 is read as a tag, wherever its token
+ * ends; a name of 6 bytes or more, an empty one, and a tag name inside a
+ * longer word are not tags (the token is left as a word). A plain value
+ * ends where its token does, as before a quoted or <> one. */
+START_TEST(test_scan_tag_names_of_every_length)
+{
+	static const char rest[] = " X=1 Ci=p2 SNI=a.example DKIM=d.example DMARC=pass DMARCX=no "
+	                           "XDMARC=no =lone Rr=no id*=made@here S=10:";
+	struct fields f;
+	fields_clear(&f);
+	struct text message;
+	int found = fields_scan(rest, sizeof rest - 1, false, true, &f, &message);
+	ck_assert_int_eq(found, 7);
+	assert_text(fields_get(&f, FIELD_X), "1");
+	assert_text(fields_get(&f, FIELD_CI), "p2");
+	assert_text(fields_get(&f, FIELD_SNI), "a.example");
+	assert_text(fields_get(&f, FIELD_DKIM), "d.example");
+	assert_text(fields_get(&f, FIELD_DMARC), "pass");
+	assert_text(fields_get(&f, FIELD_ID), "made@here");
+	ck_assert(f.id_created);
+	/* "T=remote_smtp: message" (pre-4.86): the colon ends the value */
+	assert_text(fields_get(&f, FIELD_S), "10");
+	ck_assert(!fields_has(&f, FIELD_R));
+}
+END_TEST
+
 START_TEST(test_tag_tokens_and_names)
 {
 	ck_assert(fields_is_tag_token("R=r1", 4));
@@ -389,6 +415,7 @@ Suite *fields_suite(void)
 	tcase_add_test(reply, test_reply_lines_plain_newline);
 	tcase_add_test(reply, test_unquote);
 	tcase_add_test(reply, test_unquote_every_short_string);
+	tcase_add_test(reply, test_scan_tag_names_of_every_length);
 	suite_add_tcase(s, reply);
 
 	TCase *scan = tcase_create("scan");

@@ -123,13 +123,20 @@ bool fields_is_tag_token(const char *p, size_t n)
  * length when there is none. */
 static size_t quoted_end(const char *s, size_t length, size_t i)
 {
-	for (size_t j = i + 1; j < length; j++) {
-		if (s[j] == '\\' && j + 1 < length) {
-			j++;
-			continue;
-		}
-		if (s[j] == '"' && (j + 1 == length || s[j + 1] == ' ' || s[j + 1] == ':'))
-			return j;
+	/* From quote to quote (memchr), not byte by byte: subjects and SMTP
+	 * replies are quoted on most lines. A backslash escapes the byte
+	 * after it, so a quote is escaped when an odd run of backslashes
+	 * comes right before it (back to the opening quote). */
+	for (size_t j = i + 1; j < length;) {
+		const char *quote = memchr(s + j, '"', length - j);
+		if (quote == NULL)
+			return length;
+		size_t at = (size_t)(quote - s), backslashes = 0;
+		while (at - backslashes > i + 1 && s[at - backslashes - 1] == '\\')
+			backslashes++;
+		if (backslashes % 2 == 0 && (at + 1 == length || s[at + 1] == ' ' || s[at + 1] == ':'))
+			return at;
+		j = at + 1;
 	}
 	return length;
 }

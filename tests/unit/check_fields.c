@@ -339,6 +339,55 @@ START_TEST(test_scan_tag_names_of_every_length)
 }
 END_TEST
 
+/* Where a quoted value ends, by the rule a byte at a time: after the
+ * opening quote, a backslash escapes the byte after it; the first quote
+ * not escaped and followed by a space, a colon or the end closes it. */
+static size_t quoted_end_by_the_rule(const char *s, size_t length)
+{
+	for (size_t j = 1; j < length; j++) {
+		if (s[j] == '\\' && j + 1 < length) {
+			j++;
+			continue;
+		}
+		if (s[j] == '"' && (j + 1 == length || s[j + 1] == ' ' || s[j + 1] == ':'))
+			return j;
+	}
+	return length;
+}
+
+/* T="..." over every string of up to 7 of backslash, quote, space, colon
+ * and letter: the value is what the rule gives (the closing quote found
+ * from quote to quote, escapes counted back). */
+START_TEST(test_quoted_values_end_by_the_rule)
+{
+	static const char alphabet[] = { '\\', '"', ' ', ':', 'a' };
+	size_t checked = 0;
+	for (size_t length = 0; length <= 7; length++) {
+		size_t combinations = 1;
+		for (size_t i = 0; i < length; i++)
+			combinations *= 5;
+		for (size_t n = 0; n < combinations; n++) {
+			char line[16] = " T=\"";
+			for (size_t i = 0, rest = n; i < length; i++, rest /= 5)
+				line[4 + i] = alphabet[rest % 5];
+			size_t total = 4 + length;
+			struct fields f;
+			fields_clear(&f);
+			fields_scan(line, total, true, false, &f, NULL);
+			size_t end = 3 + quoted_end_by_the_rule(line + 3, total - 3);
+			struct text want = text_make(line + 4, end - 4);
+			struct text got = fields_get(&f, FIELD_T);
+			ck_assert_msg(fields_has(&f, FIELD_T) && got.len == want.len &&
+			              (got.len == 0 || memcmp(got.ptr, want.ptr, got.len) == 0),
+			              "%.*s: T=%.*s, want %.*s", (int)total, line, (int)got.len, got.ptr,
+			              (int)want.len, want.ptr);
+			checked++;
+		}
+	}
+	ck_assert_uint_eq(checked, 97656); /* 5^0 + ... + 5^7 */
+}
+END_TEST
+
 START_TEST(test_tag_tokens_and_names)
 {
 	ck_assert(fields_is_tag_token("R=r1", 4));
@@ -416,6 +465,7 @@ Suite *fields_suite(void)
 	tcase_add_test(reply, test_unquote);
 	tcase_add_test(reply, test_unquote_every_short_string);
 	tcase_add_test(reply, test_scan_tag_names_of_every_length);
+	tcase_add_test(reply, test_quoted_values_end_by_the_rule);
 	suite_add_tcase(s, reply);
 
 	TCase *scan = tcase_create("scan");

@@ -19,13 +19,13 @@
 #include <string.h>
 
 #include "explain.h"
+#include "matcher.h"
 #include "msg.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
 #define MATCH_LIMIT 1000000     /* backtracking steps per line */
 #define DEPTH_LIMIT 10000       /* interpreter only; JIT uses its stack */
-#define JIT_STACK_MAX (1 << 20)
 #define HOLD_WAITS 8            /* open IDs one held message may wait for */
 #define HOLD_BUCKETS 1024       /* counting filter over the awaited IDs */
 #define RELATED_BUCKETS 16384
@@ -57,14 +57,6 @@ struct held {
 	size_t wait_count;
 	char *text; /* its rendered block */
 	size_t length;
-};
-
-/* PCRE2's state for matching, which one thread at a time may use: match
- * data, and a context with the limits and a JIT stack. */
-struct matcher {
-	pcre2_match_data *match;
-	pcre2_match_context *context;
-	pcre2_jit_stack *jit_stack;
 };
 
 struct drilldown {
@@ -887,26 +879,6 @@ static void jit_compile(pcre2_code *code)
  * and every escape, lookarounds, verbs and atomic groups, all of which
  * need a $, a \ or a (. A literal has nothing of the kind. NULL when the
  * lines must be tested one by one. */
-static void matcher_init(struct matcher *m)
-{
-	m->match = pcre2_match_data_create(1, NULL);
-	m->context = pcre2_match_context_create(NULL);
-	if (m->match == NULL || m->context == NULL)
-		msg_fatal("out of memory");
-	pcre2_set_match_limit(m->context, MATCH_LIMIT);
-	pcre2_set_depth_limit(m->context, DEPTH_LIMIT);
-	m->jit_stack = pcre2_jit_stack_create(32 * 1024, JIT_STACK_MAX, NULL);
-	if (m->jit_stack)
-		pcre2_jit_stack_assign(m->context, NULL, m->jit_stack);
-}
-
-static void matcher_release(struct matcher *m)
-{
-	pcre2_jit_stack_free(m->jit_stack);
-	pcre2_match_context_free(m->context);
-	pcre2_match_data_free(m->match);
-}
-
 static pcre2_code *bulk_pattern(struct drilldown *d, const char *pattern, uint32_t flags)
 {
 	if (d->options.literal)
@@ -953,8 +925,8 @@ static bool compile(struct drilldown *d, char *error, size_t error_size)
 	}
 	jit_compile(d->pattern);
 	d->bulk_pattern = bulk_pattern(d, pattern, flags);
-	matcher_init(&d->matcher);
-	matcher_init(&d->test_matcher);
+	matcher_init(&d->matcher, MATCH_LIMIT, DEPTH_LIMIT);
+	matcher_init(&d->test_matcher, MATCH_LIMIT, DEPTH_LIMIT);
 	return true;
 }
 

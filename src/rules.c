@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "litfilter.h"
+#include "matcher.h"
 #include "memo.h"
 #include "msg.h"
 #include "rules.h"
@@ -37,7 +38,6 @@
 #define RULE_FILE_MAX (8u << 20)
 #define MATCH_LIMIT 200000u
 #define DEPTH_LIMIT 2000u
-#define JIT_STACK_MAX (1u << 20)
 
 _Static_assert(LINE_KIND_COUNT <= 64, "kind conditions are a 64-bit mask");
 
@@ -187,9 +187,7 @@ struct rule_set {
 	bool every_pattern_runs; /* literal filters off (tests) */
 	bool no_memo;            /* every match worked out (tests) */
 	struct memo *memo;       /* facts key -> const struct rule *; NULL until used */
-	pcre2_match_data *match_data;
-	pcre2_match_context *match_context;
-	pcre2_jit_stack *jit_stack;
+	struct matcher matcher;
 };
 
 const char *rules_outcome_name(enum rule_outcome outcome)
@@ -240,15 +238,7 @@ static void rule_free(struct rule *rule)
 struct rule_set *rules_new(void)
 {
 	struct rule_set *set = xcalloc(1, sizeof *set);
-	set->match_data = pcre2_match_data_create(1, NULL);
-	set->match_context = pcre2_match_context_create(NULL);
-	if (set->match_data == NULL || set->match_context == NULL)
-		msg_fatal("out of memory");
-	pcre2_set_match_limit(set->match_context, MATCH_LIMIT);
-	pcre2_set_depth_limit(set->match_context, DEPTH_LIMIT);
-	set->jit_stack = pcre2_jit_stack_create(32 * 1024, JIT_STACK_MAX, NULL);
-	if (set->jit_stack)
-		pcre2_jit_stack_assign(set->match_context, NULL, set->jit_stack);
+	matcher_init(&set->matcher, MATCH_LIMIT, DEPTH_LIMIT);
 	return set;
 }
 
@@ -275,9 +265,7 @@ void rules_free(struct rule_set *set)
 		rule_free(set->main[i]);
 	free(set->front);
 	free(set->main);
-	pcre2_match_data_free(set->match_data);
-	pcre2_match_context_free(set->match_context);
-	pcre2_jit_stack_free(set->jit_stack);
+	matcher_release(&set->matcher);
 	free(set);
 }
 
@@ -969,8 +957,8 @@ static bool code_holds(const struct rule *r, int code)
 /* re (JIT-compiled already, or not to be) against t, under the limits. */
 static bool pattern_holds(struct rule_set *set, struct rule *r, pcre2_code *re, struct text t)
 {
-	int rc = pcre2_match(re, (PCRE2_SPTR)(t.ptr ? t.ptr : ""), t.len, 0, 0, set->match_data,
-	                     set->match_context);
+	int rc = pcre2_match(re, (PCRE2_SPTR)(t.ptr ? t.ptr : ""), t.len, 0, 0,
+	                     set->matcher.match, set->matcher.context);
 	if (rc >= 0)
 		return true;
 	if (rc != PCRE2_ERROR_NOMATCH && !r->warned) {

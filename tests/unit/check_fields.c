@@ -208,37 +208,50 @@ static void unquote_by_the_spec(const char *s, size_t n, struct strbuf *out)
 	}
 }
 
+#define EVERY_STRING_MAX 7
+
+/* check(s, length) for every string of 0 to EVERY_STRING_MAX bytes over
+ * alphabet; returns how many it was called for. */
+static size_t for_every_string(const char *alphabet, size_t letters,
+                               void (*check)(const char *s, size_t length))
+{
+	size_t checked = 0;
+	for (size_t length = 0; length <= EVERY_STRING_MAX; length++) {
+		size_t combinations = 1;
+		for (size_t i = 0; i < length; i++)
+			combinations *= letters;
+		for (size_t n = 0; n < combinations; n++) {
+			char s[EVERY_STRING_MAX];
+			for (size_t i = 0, rest = n; i < length; i++, rest /= letters)
+				s[i] = alphabet[rest % letters];
+			check(s, length);
+			checked++;
+		}
+	}
+	return checked;
+}
+
+static void check_unquote(const char *s, size_t length)
+{
+	struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
+	fields_unquote(text_make(s, length), &got);
+	unquote_by_the_spec(s, length, &want);
+	bool same = got.len == want.len &&
+	            (got.len == 0 || memcmp(got.data, want.data, got.len) == 0);
+	ck_assert_msg(same, "%.*s: %.*s, not %.*s", (int)length, s, (int)got.len,
+	              got.data ? got.data : "", (int)want.len, want.data ? want.data : "");
+	strbuf_release(&got);
+	strbuf_release(&want);
+}
+
 /* Every string of up to 7 characters of backslash, quote and letter: the
  * unquoting (which copies runs between backslashes) agrees with the rule
  * applied a character at a time. */
 START_TEST(test_unquote_every_short_string)
 {
 	static const char alphabet[] = { '\\', '"', 'a' };
-	struct strbuf got = STRBUF_INIT, want = STRBUF_INIT;
-	size_t checked = 0;
-	for (size_t length = 0; length <= 7; length++) {
-		size_t combinations = 1;
-		for (size_t i = 0; i < length; i++)
-			combinations *= 3;
-		for (size_t n = 0; n < combinations; n++) {
-			char s[8];
-			for (size_t i = 0, rest = n; i < length; i++, rest /= 3)
-				s[i] = alphabet[rest % 3];
-			strbuf_reset(&got);
-			strbuf_reset(&want);
-			fields_unquote(text_make(s, length), &got);
-			unquote_by_the_spec(s, length, &want);
-			bool same = got.len == want.len &&
-			            (got.len == 0 || memcmp(got.data, want.data, got.len) == 0);
-			ck_assert_msg(same,
-			              "%.*s: %.*s, not %.*s", (int)length, s, (int)got.len, got.data,
-			              (int)want.len, want.data);
-			checked++;
-		}
-	}
-	ck_assert_uint_eq(checked, 3280); /* 3^0 + ... + 3^7 */
-	strbuf_release(&got);
-	strbuf_release(&want);
+	ck_assert_uint_eq(for_every_string(alphabet, sizeof alphabet, check_unquote),
+	                  3280); /* 3^0 + ... + 3^7 */
 }
 END_TEST
 
@@ -355,36 +368,32 @@ static size_t quoted_end_by_the_rule(const char *s, size_t length)
 	return length;
 }
 
+/* T=" and the string: the value is what the rule gives. */
+static void check_quoted_value(const char *s, size_t length)
+{
+	char line[4 + EVERY_STRING_MAX] = " T=\"";
+	memcpy(line + 4, s, length);
+	size_t total = 4 + length;
+	struct fields f;
+	fields_clear(&f);
+	fields_scan(line, total, true, false, &f, NULL);
+	size_t end = 3 + quoted_end_by_the_rule(line + 3, total - 3);
+	struct text want = text_make(line + 4, end - 4);
+	struct text got = fields_get(&f, FIELD_T);
+	ck_assert_msg(fields_has(&f, FIELD_T) && got.len == want.len &&
+	              (got.len == 0 || memcmp(got.ptr, want.ptr, got.len) == 0),
+	              "%.*s: T=%.*s, want %.*s", (int)total, line, (int)got.len, got.ptr,
+	              (int)want.len, want.ptr);
+}
+
 /* T="..." over every string of up to 7 of backslash, quote, space, colon
  * and letter: the value is what the rule gives (the closing quote found
  * from quote to quote, escapes counted back). */
 START_TEST(test_quoted_values_end_by_the_rule)
 {
 	static const char alphabet[] = { '\\', '"', ' ', ':', 'a' };
-	size_t checked = 0;
-	for (size_t length = 0; length <= 7; length++) {
-		size_t combinations = 1;
-		for (size_t i = 0; i < length; i++)
-			combinations *= 5;
-		for (size_t n = 0; n < combinations; n++) {
-			char line[16] = " T=\"";
-			for (size_t i = 0, rest = n; i < length; i++, rest /= 5)
-				line[4 + i] = alphabet[rest % 5];
-			size_t total = 4 + length;
-			struct fields f;
-			fields_clear(&f);
-			fields_scan(line, total, true, false, &f, NULL);
-			size_t end = 3 + quoted_end_by_the_rule(line + 3, total - 3);
-			struct text want = text_make(line + 4, end - 4);
-			struct text got = fields_get(&f, FIELD_T);
-			ck_assert_msg(fields_has(&f, FIELD_T) && got.len == want.len &&
-			              (got.len == 0 || memcmp(got.ptr, want.ptr, got.len) == 0),
-			              "%.*s: T=%.*s, want %.*s", (int)total, line, (int)got.len, got.ptr,
-			              (int)want.len, want.ptr);
-			checked++;
-		}
-	}
-	ck_assert_uint_eq(checked, 97656); /* 5^0 + ... + 5^7 */
+	ck_assert_uint_eq(for_every_string(alphabet, sizeof alphabet, check_quoted_value),
+	                  97656); /* 5^0 + ... + 5^7 */
 }
 END_TEST
 

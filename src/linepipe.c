@@ -27,7 +27,6 @@
 #include "msg.h"
 #include "xalloc.h"
 
-#define LINEPIPE_BATCH 32
 #define LINEPIPE_YIELDS 256
 
 struct slot {
@@ -45,6 +44,8 @@ struct linepipe {
 	linepipe_source *source;
 	void *source_state;
 	struct lexer *lexer;
+	linepipe_filter *filter;
+	void *filter_state;
 	struct slot *slots;
 	char *bytes;
 	pthread_t thread;
@@ -163,6 +164,7 @@ static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 		publish_produced(pipe);
 		wait_until(pipe, &pipe->producer_waiting, slot_free);
 	}
+	uint64_t bytes_before = pipe->bytes_written;
 	char *copy = room_for(pipe, raw->text.len);
 	if (copy == NULL)
 		return false;
@@ -171,7 +173,6 @@ static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 	struct slot *slot = &pipe->slots[pipe->filled % LINEPIPE_SLOTS];
 	slot->raw = *raw;
 	slot->raw.text = text_make(copy, raw->text.len);
-	slot->bytes_end = pipe->bytes_written;
 	lexer_parse(pipe->lexer, copy, raw->text.len, &slot->line);
 	struct text id = slot->line.message_id;
 	if (id.len && (id.ptr < copy || id.ptr >= copy + raw->text.len)) {
@@ -179,6 +180,13 @@ static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 		memcpy(slot->entry_id, id.ptr, n);
 		slot->line.message_id = text_make(slot->entry_id, n);
 	}
+	if (pipe->filter && !pipe->filter(pipe->filter_state, &slot->line)) {
+		/* slot and bytes unpublished: free again. The slot's bytes_end
+		 * is not written yet: it may still be what bytes_released reads */
+		pipe->bytes_written = bytes_before;
+		return true;
+	}
+	slot->bytes_end = pipe->bytes_written;
 	pipe->filled++;
 	if (pipe->filled % LINEPIPE_BATCH == 0)
 		publish_produced(pipe);
@@ -267,7 +275,8 @@ bool linepipe_wanted(void)
 	return usable_cpus() >= 2; /* on one, the two threads would take turns */
 }
 
-struct linepipe *linepipe_start(linepipe_source *source, void *state, struct lexer *lexer)
+struct linepipe *linepipe_start(linepipe_source *source, void *state, struct lexer *lexer,
+                                linepipe_filter *filter, void *filter_state)
 {
 	/* aligned as its cache-line groups are (sizeof is a multiple of it) */
 	struct linepipe *pipe = aligned_alloc(_Alignof(struct linepipe), sizeof *pipe);
@@ -277,6 +286,8 @@ struct linepipe *linepipe_start(linepipe_source *source, void *state, struct lex
 	pipe->source = source;
 	pipe->source_state = state;
 	pipe->lexer = lexer;
+	pipe->filter = filter;
+	pipe->filter_state = filter_state;
 	pipe->slots = xcalloc(LINEPIPE_SLOTS, sizeof *pipe->slots);
 	pipe->bytes = xmalloc(LINEPIPE_BYTES);
 	atomic_init(&pipe->produced, 0);

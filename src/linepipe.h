@@ -14,7 +14,10 @@
  * faults on the reading thread only (mapping.h).
  *
  * The sink sees exactly the lines, lexed exactly as, a single thread
- * would give it (tests/unit/check_linepipe.c holds it to that).
+ * would give it (tests/unit/check_linepipe.c holds it to that), but for
+ * those the caller's filter keeps back on the reading thread: lines the
+ * sink wants only the time of (sink.h, time_only_kinds) cost its thread
+ * nothing.
  * Memory is fixed: LINEPIPE_SLOTS lexed lines and LINEPIPE_BYTES of text.
  *
  * Where the lines come from is the caller's: every line of the input
@@ -34,6 +37,9 @@
 #include "lexer.h"
 
 #define LINEPIPE_SLOTS 512
+/* Each side tells the other how far it got once per so many lines
+ * (and when it is about to wait). */
+#define LINEPIPE_BATCH 32
 /* four of the longest lines at least, so that one always fits */
 #define LINEPIPE_BYTES (4u * 1024 * 1024)
 
@@ -50,9 +56,16 @@ typedef bool linepipe_source(void *state, struct lexer *lexer, struct input_line
  * lexer reset at each new file. */
 bool linepipe_every_line(void *input, struct lexer *lexer, struct input_line *raw);
 
+/* Whether a lexed line goes on to the caller: called on the pipe's
+ * thread, which owns the filter's state until linepipe_finish. A line
+ * that does not go on costs the caller's thread nothing. */
+typedef bool linepipe_filter(void *state, const struct log_line *line);
+
 /* Start reading on a new thread; NULL when no thread could be started
- * (the caller then reads on its own). */
-struct linepipe *linepipe_start(linepipe_source *source, void *state, struct lexer *lexer);
+ * (the caller then reads on its own). filter may be NULL: every line
+ * goes on. */
+struct linepipe *linepipe_start(linepipe_source *source, void *state, struct lexer *lexer,
+                                linepipe_filter *filter, void *filter_state);
 
 /* The next line and its lexing, valid until the next call; false at the
  * end of input. */

@@ -35,20 +35,61 @@ static bool in_window(const struct pipeline_options *options, int64_t epoch)
 	return timestamp_in_window(epoch, options->since, options->until);
 }
 
+/* The lines the sink wants only the time of (sink.time_only_kinds),
+ * kept back where they are lexed: by the loop, or by the pipe's thread
+ * with a filter of its own. */
+struct time_only_filter {
+	uint64_t kinds; /* 0: none (--state wants every line's time per file) */
+	const struct pipeline_options *options; /* the time window */
+	struct time_span span; /* of the lines kept back, in the window */
+	uint64_t kept_back;
+};
+
+static struct time_only_filter time_only_filter(const struct pipeline_options *options,
+                                                const struct sink *sink)
+{
+	return (struct time_only_filter){ options->resume ? 0 : sink->time_only_kinds, options,
+		                          { 0, 0 }, 0 };
+}
+
+/* Whether the line goes on to the sink. A continuation line goes where
+ * its entry went; a line kept back outside the window has no time that
+ * counts, as it would not have reached the sink. */
+static bool pass_on(struct time_only_filter *f, const struct log_line *line)
+{
+	if (f->kinds == 0 || line->message_id.len)
+		return true;
+	enum line_kind kind = line->kind == LK_CONTINUATION ? line->continues : line->kind;
+	if (((f->kinds >> kind) & 1) == 0)
+		return true;
+	if (line->kind != LK_CONTINUATION && in_window(f->options, line->epoch))
+		time_span_note(&f->span, line->epoch);
+	f->kept_back++;
+	return false;
+}
+
+static bool pass_on_piped(void *filter, const struct log_line *line)
+{
+	return pass_on(filter, line);
+}
+
 struct loop {
 	const struct pipeline_options *options;
 	struct sink *sink;
 	struct lexer *lexer;
 	FILE *unparsed;
 	uint64_t unknown;
-	uint64_t lexed;  /* lines lexed and handed on (--verbose) */
+	uint64_t lexed;  /* lines lexed and handed on or kept back (--verbose) */
 	bool taken; /* the entry a continuation line belongs to was */
+	struct time_only_filter time_only;
 };
 
 /* One lexed line through the window and into the sink. */
 static void deliver_line(struct loop *loop, const struct input_line *raw,
                          const struct log_line *line)
 {
+	if (!pass_on(&loop->time_only, line))
+		return;
 	if (line->kind != LK_CONTINUATION && line->kind != LK_BLANK)
 		loop->taken = in_window(loop->options, line->epoch);
 	if (!loop->taken)
@@ -110,7 +151,9 @@ static bool take_piped_lines(struct loop *loop, linepipe_source *source, void *s
 {
 	if (!loop->options->read_ahead || !linepipe_wanted())
 		return false;
-	struct linepipe *pipe = linepipe_start(source, state, loop->lexer);
+	struct time_only_filter kept = time_only_filter(loop->options, loop->sink);
+	struct linepipe *pipe = linepipe_start(source, state, loop->lexer,
+	                                       kept.kinds ? pass_on_piped : NULL, &kept);
 	if (pipe == NULL)
 		return false;
 	const struct input_line *raw;
@@ -120,7 +163,10 @@ static bool take_piped_lines(struct loop *loop, linepipe_source *source, void *s
 		deliver_line(loop, raw, line);
 		note_last_time(resume, raw, line);
 	}
-	linepipe_finish(pipe);
+	linepipe_finish(pipe); /* the filter is this thread's again */
+	time_span_note(&loop->time_only.span, kept.span.first);
+	time_span_note(&loop->time_only.span, kept.span.last);
+	loop->lexed += kept.kept_back;
 	return true;
 }
 
@@ -242,7 +288,8 @@ int pipeline_run(const char *const *paths, size_t count,
 {
 	struct pipeline_resume *resume = options->resume;
 	struct loop loop = { .options = options, .sink = sink, .lexer = lexer_new(),
-		             .unparsed = open_unparsed(options->unparsed_path), .taken = true };
+		             .unparsed = open_unparsed(options->unparsed_path), .taken = true,
+		             .time_only = time_only_filter(options, sink) };
 	struct input *input = resume ? input_open_at(resume->starts, resume->start_count)
 	                             : input_open(paths, count);
 	struct prefilter *gate = first_pass(options, input);
@@ -260,7 +307,8 @@ int pipeline_run(const char *const *paths, size_t count,
 	if (resume)
 		record_positions(input, resume);
 
-	struct pipeline_summary summary = { input_get_stats(input), loop.unknown };
+	struct pipeline_summary summary = { input_get_stats(input), loop.unknown,
+		                            loop.time_only.span };
 	if (options->verbose)
 		tell_reading(summary.input, &loop, gate != NULL);
 	if (summary.input->truncated_lines)

@@ -46,5 +46,5 @@ static int stats_finish(void *state, const struct pipeline_summary *summary)
 
 struct sink stats_sink(struct stats *stats)
 {
-	return (struct sink){ stats, stats_line, stats_finish };
+	return (struct sink){ .state = stats, .line = stats_line, .finish = stats_finish };
 }

@@ -1036,6 +1036,14 @@ static void feed_message_line(struct txn_table *table, const struct log_line *li
 	}
 }
 
+static void note_time(struct txn_summary *summary, int64_t t)
+{
+	struct time_span span = { summary->first_time, summary->last_time };
+	time_span_note(&span, t);
+	summary->first_time = span.first;
+	summary->last_time = span.last;
+}
+
 void txn_feed(struct txn_table *table, const struct log_line *line, struct text raw)
 {
 	if (line->kind == LK_BLANK)
@@ -1049,12 +1057,8 @@ void txn_feed(struct txn_table *table, const struct log_line *line, struct text 
 			loose(table, line, raw);
 		return;
 	}
-	if (!table->replaying) {
-		if (table->summary.first_time == 0 || line->epoch < table->summary.first_time)
-			table->summary.first_time = line->epoch;
-		if (line->epoch > table->summary.last_time)
-			table->summary.last_time = line->epoch;
-	}
+	if (!table->replaying)
+		note_time(&table->summary, line->epoch);
 	if (line->message_id.len) {
 		feed_message_line(table, line, raw);
 		return;
@@ -1115,6 +1119,9 @@ int txn_finish(struct txn_table *table, const struct pipeline_summary *summary)
 		else
 			hand_over_unchanged(table, open[i]);
 	free(open);
+	/* the times of the lines the pipeline kept back (time_only_kinds) */
+	note_time(&table->summary, summary->time_only.first);
+	note_time(&table->summary, summary->time_only.last);
 	table->summary.pipeline = summary;
 	return table->out->finish ? table->out->finish(table->out->state, &table->summary) : 0;
 }
@@ -1134,7 +1141,22 @@ static int sink_finish(void *state, const struct pipeline_summary *summary)
 	return txn_finish(state, summary);
 }
 
+/* A line of no message is only an event or a loose line to the table;
+ * without a taker of loose lines, the rest are their time alone. */
+static uint64_t time_only_kinds(const struct txn_table *table)
+{
+	if (table->out->loose_line)
+		return 0;
+	uint64_t kinds = 0;
+	for (int k = 0; k < LINE_KIND_COUNT; k++)
+		if (!txn_is_event_kind((enum line_kind)k) && k != LK_UNKNOWN &&
+		    k != LK_CONTINUATION && k != LK_BLANK)
+			kinds |= UINT64_C(1) << k;
+	return kinds;
+}
+
 struct sink txn_sink(struct txn_table *table)
 {
-	return (struct sink){ table, sink_line, sink_finish };
+	return (struct sink){ .state = table, .line = sink_line, .finish = sink_finish,
+	                      .time_only_kinds = time_only_kinds(table) };
 }

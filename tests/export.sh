@@ -44,6 +44,35 @@ cmp -s "$tmp/format-json" "$tmp/sample.summary.json" ||
 "$bin" --format json "$sample" | cmp -s - "$tmp/sample.summary.json" ||
 	fail "--format json in the default mode differs"
 
+# the summary's time range is that of the lines in the --since/--until
+# window, whatever they are: the connection lines that open and close the
+# sample day included (a sink that wants only their time does not get
+# them as lines), those outside the window not; on one thread and two
+time_range() { # SINCE UNTIL: first and last timestamp in [SINCE, UNTIL)
+	awk -v since="$1" -v until="$2" '
+		/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] / {
+			t = $1 " " $2
+			if (t >= since && t < until) { if (first == "") first = t; last = t }
+		}
+		END { gsub(" ", "T", first); gsub(" ", "T", last); print first "+00:00 " last "+00:00" }' "$sample"
+}
+for window in "2024-03-14 00:00:00|2024-03-15 00:00:00" "2024-03-14 00:02:10|2024-03-14 23:04:00" \
+	"2024-03-14 06:00:00|2024-03-14 18:00:00" "2024-03-14 12:30:00|2024-03-14 12:45:00"; do
+	since=${window%|*} until=${window#*|}
+	expected=$(time_range "$since" "$until")
+	for threads in 1 2; do
+		got=$(EXIMEXPLAIN_THREADS=$threads "$bin" export --summary --since "$since" \
+			--until "$until" "$sample" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(s["first_time"], s["last_time"])')
+		[ "$got" = "$expected" ] ||
+			fail "time range in [$since, $until), $threads thread(s): $got, expected $expected"
+	done
+done
+head -n 1 "$sample" | grep -q 'SMTP connection from' ||
+	fail "the sample no longer opens with a connection line: the range test tests less"
+
 # every line is one JSON object, and the records agree with the text report
 python3 - "$tmp/sample.ndjson" "$tmp/sample.summary.json" <<'PY' || fail "sample records"
 import json, sys

@@ -78,6 +78,15 @@ for file in "${files[@]}"; do
 		same_stdin "$label" "$file" grep -M e
 	fi
 done
+# one pass lexes every line, on either thread, also the lines the report
+# wants only the time of and that never reach its thread
+sample=fixtures/sample/exim_mainlog
+lines=$(wc -l <"$sample")
+for threads in 1 2; do
+	EXIMEXPLAIN_THREADS=$threads "$bin" report --verbose "$sample" 2>&1 >/dev/null |
+		grep -q "^eximexplain: $lines lines .*; $lines of them lexed\$" ||
+		fail "report --verbose, $threads thread(s): not every one of $lines lines lexed"
+done
 same rotated report "${rotated[@]}"
 same rotated export "${rotated[@]}"
 same rotated digest --from root@example.com --to admin@example.com "${rotated[@]}"

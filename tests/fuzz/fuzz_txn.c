@@ -139,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		start = i + 1;
 	}
 	stats.files_read = 1;
-	struct pipeline_summary pipeline = { &stats, unknown };
+	struct pipeline_summary pipeline = { .input = &stats, .unknown_lines = unknown };
 	sink.finish(sink.state, &pipeline);
 
 	lexer_free(lexer);

@@ -649,7 +649,7 @@ static void run_table(struct run *r, struct drilldown_options options, const cha
 		lexer_parse(lexer, lines[i], strlen(lines[i]), &line);
 		txn_feed(table, &line, text_make(lines[i], strlen(lines[i])));
 	}
-	struct pipeline_summary summary = { NULL, 0 };
+	struct pipeline_summary summary = { .input = NULL };
 	r->status = txn_finish(table, &summary);
 	txn_free(table);
 	lexer_free(lexer);
@@ -716,7 +716,7 @@ START_TEST(test_related_bounce_completing_first_is_held)
 		lexer_parse(lexer, ms1[i], strlen(ms1[i]), &line);
 		txn_feed(table, &line, text_make(ms1[i], strlen(ms1[i])));
 	}
-	struct pipeline_summary summary = { NULL, 0 };
+	struct pipeline_summary summary = { .input = NULL };
 	r.status = txn_finish(table, &summary);
 	txn_free(table);
 	lexer_free(lexer);

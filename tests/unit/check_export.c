@@ -91,7 +91,7 @@ static const char *written(struct run *run)
 static void finish(struct run *run)
 {
 	struct input_stats input = { .lines = 10 };
-	struct pipeline_summary pipeline = { &input, 0 };
+	struct pipeline_summary pipeline = { .input = &input };
 	run->status = txn_finish(run->table, &pipeline);
 	fclose(run->out);
 	txn_free(run->table);

@@ -120,32 +120,73 @@ static void free_serial(struct serial *s)
 	free(s->lines);
 }
 
-/* The same paths through a pipe: every line as the serial read has it.
- * slow_every: every so many lines the consumer naps, so that the
- * producer fills the pipe and waits (0: never). */
+/* How a pipe is run. The filter, on the pipe's thread, drops every
+ * drop_every-th line counting from the first (0: none) and the line
+ * numbered drop_at from 0 (SIZE_MAX: none). Every slow_every lines the
+ * consumer naps nap_ns, so that the producer fills the pipe and waits
+ * (0: never). */
+struct pipe_run {
+	unsigned slow_every;
+	long nap_ns;
+	unsigned drop_every;
+	size_t drop_at;
+};
+
+#define RUN(slow_every, drop_every) \
+	((struct pipe_run){ slow_every, 200000, drop_every, SIZE_MAX })
+
+struct drop_filter {
+	struct pipe_run run;
+	size_t seen;
+};
+
+static bool dropped(const struct pipe_run *run, size_t index)
+{
+	return (run->drop_every && index % run->drop_every == 0) || index == run->drop_at;
+}
+
+static bool not_dropped(void *state, const struct log_line *line)
+{
+	(void)line;
+	struct drop_filter *f = state;
+	return !dropped(&f->run, f->seen++);
+}
+
+/* The same paths through a pipe: every line as the serial read has it,
+ * but those the filter drops. Returns the lines that came through. */
 static size_t assert_pipe_reads_as_serial(const char *const *paths, size_t count,
-                                          unsigned slow_every)
+                                          struct pipe_run run)
 {
 	struct serial serial;
 	read_serially(paths, count, &serial);
 	struct input *input = input_open(paths, count);
 	struct lexer *lexer = lexer_new();
-	struct linepipe *pipe = linepipe_start(linepipe_every_line, input, lexer);
+	struct drop_filter filter = { run, 0 };
+	bool filtered = run.drop_every || run.drop_at != SIZE_MAX;
+	struct linepipe *pipe = linepipe_start(linepipe_every_line, input, lexer,
+	                                       filtered ? not_dropped : NULL, &filter);
 	ck_assert_ptr_nonnull(pipe);
 	const struct input_line *raw;
 	const struct log_line *line;
-	size_t n = 0;
+	size_t n = 0, at = 0; /* lines through, and the serial line they are */
 	while (linepipe_next(pipe, &raw, &line)) {
-		ck_assert_msg(n < serial.count, "more lines than one thread reads");
-		assert_same_line(raw, line, &serial.raws[n], &serial.lines[n], n + 1);
+		while (at < serial.count && dropped(&run, at))
+			at++;
+		ck_assert_msg(at < serial.count, "more lines than one thread reads");
+		assert_same_line(raw, line, &serial.raws[at], &serial.lines[at], at + 1);
 		/* the views are into the pipe's copy, which holds until the next call */
 		assert_views_inside(line, raw->text.ptr, raw->text.len);
 		n++;
-		if (slow_every && n % slow_every == 0)
-			nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+		at++;
+		if (run.slow_every && n % run.slow_every == 0)
+			nanosleep(&(struct timespec){ run.nap_ns / 1000000000, run.nap_ns % 1000000000 },
+			          NULL);
 	}
 	linepipe_finish(pipe);
-	ck_assert_uint_eq(n, serial.count);
+	while (at < serial.count && dropped(&run, at))
+		at++;
+	ck_assert_uint_eq(at, serial.count);
+	ck_assert_uint_eq(filter.seen, filtered ? serial.count : 0);
 	lexer_free(lexer);
 	input_free(input);
 	free_serial(&serial);
@@ -170,13 +211,35 @@ START_TEST(test_fixtures_read_as_one_thread_reads_them)
 	ck_assert_uint_gt(all.gl_pathc, 10);
 	size_t lines = 0;
 	for (size_t i = 0; i < all.gl_pathc; i++)
-		lines += assert_pipe_reads_as_serial((const char *const *)&all.gl_pathv[i], 1, 0);
+		lines += assert_pipe_reads_as_serial((const char *const *)&all.gl_pathv[i], 1, RUN(0, 0));
 	ck_assert_uint_gt(lines, 500);
 	ck_assert_uint_eq(assert_pipe_reads_as_serial((const char *const *)all.gl_pathv,
-	                                              all.gl_pathc, 0), lines);
+	                                              all.gl_pathc, RUN(0, 0)), lines);
 	globfree(&all);
 }
 END_TEST
+
+/* A log of lines of every length from 0 to filler_max bytes after the
+ * head, and (over_cap) every 50th past the line cap, totalling about
+ * total bytes; and the same gzipped, as PATH.gz. */
+static void write_long_lines(const char *path, size_t filler_max, bool over_cap, size_t total)
+{
+	struct strbuf text = STRBUF_INIT;
+	for (size_t i = 0; text.len < total; i++) {
+		strbuf_printf(&text, "2024-01-02 00:00:%02zu 1rgvod-0005rA-05 ** a%zu@example.com: ", i % 60,
+		              i);
+		size_t filler = over_cap && i % 50 == 7 ? INPUT_LINE_MAX + 100 : (i * 7919) % filler_max;
+		for (size_t n = 0; n < filler; n++)
+			strbuf_append_char(&text, (char)('a' + n % 26));
+		strbuf_append_char(&text, '\n');
+	}
+	write_file(path, text.data, text.len);
+	struct strbuf gzip = STRBUF_INIT;
+	strbuf_printf(&gzip, "%s.gz", path);
+	write_gzip(gzip.data, text.data, false);
+	strbuf_release(&gzip);
+	strbuf_release(&text);
+}
 
 /* Lines of every length up to past the line cap, over many times the
  * pipe's bytes, plain and gzipped: the ring wraps, lines that do not fit
@@ -186,27 +249,62 @@ START_TEST(test_long_lines_wrap_the_ring)
 {
 	char *dir = make_temp_dir();
 	char *plain = path_in(dir, "exim_mainlog");
-	char *gzip = path_in(dir, "exim_mainlog.1.gz");
-	struct strbuf text = STRBUF_INIT;
-	for (size_t i = 0; text.len < 6 * LINEPIPE_BYTES; i++) {
-		strbuf_printf(&text, "2024-01-02 00:00:%02zu 1rgvod-0005rA-05 ** a%zu@example.com: ", i % 60,
-		              i);
-		size_t filler = i % 50 == 7 ? INPUT_LINE_MAX + 100 : (i * 7919) % 3000;
-		for (size_t n = 0; n < filler; n++)
-			strbuf_append_char(&text, (char)('a' + n % 26));
-		strbuf_append_char(&text, '\n');
-	}
-	write_file(plain, text.data, text.len);
-	write_gzip(gzip, text.data, false);
+	char *gzip = path_in(dir, "exim_mainlog.gz");
+	write_long_lines(plain, 3000, true, 6 * LINEPIPE_BYTES);
 	const char *plain_only[] = { plain }, *gzip_only[] = { gzip };
-	size_t lines = assert_pipe_reads_as_serial(plain_only, 1, 0);
+	size_t lines = assert_pipe_reads_as_serial(plain_only, 1, RUN(0, 0));
 	ck_assert_uint_gt(lines, 3000);
-	ck_assert_uint_eq(assert_pipe_reads_as_serial(plain_only, 1, 97), lines);
-	ck_assert_uint_eq(assert_pipe_reads_as_serial(gzip_only, 1, 0), lines);
-	strbuf_release(&text);
+	ck_assert_uint_eq(assert_pipe_reads_as_serial(plain_only, 1, RUN(97, 0)), lines);
+	ck_assert_uint_eq(assert_pipe_reads_as_serial(gzip_only, 1, RUN(0, 0)), lines);
+	for (unsigned drop_every = 1; drop_every <= 3; drop_every++) {
+		size_t through = assert_pipe_reads_as_serial(plain_only, 1, RUN(97, drop_every));
+		ck_assert_uint_eq(through, lines - (lines + drop_every - 1) / drop_every);
+		ck_assert_uint_eq(assert_pipe_reads_as_serial(plain_only, 1, RUN(0, drop_every)),
+		                  through);
+	}
 	remove_tree(dir);
 	free(plain);
 	free(gzip);
+	free(dir);
+}
+END_TEST
+
+/* A line the filter drops leaves its slot and bytes to the next line, also
+ * in the one state where its slot is the one whose end of bytes says
+ * what the consumer handed back (linepipe.c, bytes_released): every
+ * other slot in use. The consumer takes LINEPIPE_BATCH lines, hands them
+ * back, and naps on the next; the producer fills the other slots but one
+ * with lines that leave a few bytes of the ring; the next line, short,
+ * is dropped; the one after is long, and must wait for room rather than
+ * be written over lines not read yet. */
+START_TEST(test_dropped_line_in_a_full_pipe)
+{
+	char *dir = make_temp_dir();
+	char *plain = path_in(dir, "exim_mainlog");
+	const char head[] = "2024-01-02 00:00:00 ";
+	size_t head_len = sizeof head - 1;
+	size_t first = LINEPIPE_BATCH, filling = LINEPIPE_SLOTS - 1;
+	size_t short_len = head_len + 3, room_left = 3 * short_len;
+	size_t used = first * short_len; /* the bytes before the filling lines */
+	size_t fill_len = (LINEPIPE_BYTES - used - room_left) / filling;
+	struct strbuf text = STRBUF_INIT;
+	for (size_t i = 0; i < first + filling + 2 + 20; i++) {
+		size_t len = i >= first && i < first + filling ? fill_len
+			   : i == first + filling + 1          ? 64 * 1024
+			                                       : short_len;
+		strbuf_append(&text, head, head_len);
+		for (size_t n = head_len; n < len; n++)
+			strbuf_append_char(&text, (char)('a' + (i + n) % 26));
+		strbuf_append_char(&text, '\n');
+	}
+	write_file(plain, text.data, text.len);
+	const char *plain_only[] = { plain };
+	struct pipe_run run = { first + 1, 300000000, 0, first + filling };
+	size_t through = assert_pipe_reads_as_serial(plain_only, 1, run);
+	ck_assert_uint_eq(through, first + filling + 1 + 20);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(plain);
 	free(dir);
 }
 END_TEST
@@ -226,7 +324,7 @@ START_TEST(test_finish_early_stops_the_thread)
 	for (size_t stop_after = 0; stop_after < 3000; stop_after += 1000) {
 		struct input *input = input_open(paths, 1);
 		struct lexer *lexer = lexer_new();
-		struct linepipe *pipe = linepipe_start(linepipe_every_line, input, lexer);
+		struct linepipe *pipe = linepipe_start(linepipe_every_line, input, lexer, NULL, NULL);
 		ck_assert_ptr_nonnull(pipe);
 		const struct input_line *raw;
 		const struct log_line *line;
@@ -277,6 +375,7 @@ Suite *linepipe_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_fixtures_read_as_one_thread_reads_them);
 	tcase_add_test(tc, test_long_lines_wrap_the_ring);
+	tcase_add_test(tc, test_dropped_line_in_a_full_pipe);
 	tcase_add_test(tc, test_finish_early_stops_the_thread);
 	tcase_add_test(tc, test_environment_and_cpus_turn_it_off);
 	suite_add_tcase(s, tc);

@@ -137,7 +137,7 @@ static void run_lines(struct capture *c, const struct txn_options *options,
 		lexer_parse(lexer, lines[i], strlen(lines[i]), &line);
 		txn_feed(table, &line, text_make(lines[i], strlen(lines[i])));
 	}
-	struct pipeline_summary ps = { NULL, 0 };
+	struct pipeline_summary ps = { .input = NULL };
 	txn_finish(table, &ps);
 	ck_assert_uint_eq(txn_open_count(table), 0);
 	txn_free(table);
@@ -629,7 +629,7 @@ START_TEST(test_replayed_lines_rebuild_but_do_not_count)
 		lexer_parse(lexer, text, strlen(text), &line);
 		sink.line(sink.state, &line, &raw);
 	}
-	struct pipeline_summary ps = { NULL, 0 };
+	struct pipeline_summary ps = { .input = NULL };
 	sink.finish(sink.state, &ps);
 	ck_assert_uint_eq(c.message_count, 1);
 	const struct seen_message *a = find(&c, "1rkAAA-000001-AA");
@@ -721,7 +721,7 @@ static void run_generated(struct capture *c, const struct txn_options *options, 
 		lexer_parse(lexer, buf, strlen(buf), &line);
 		txn_feed(table, &line, text_make(buf, strlen(buf)));
 	}
-	struct pipeline_summary ps = { NULL, 0 };
+	struct pipeline_summary ps = { .input = NULL };
 	txn_finish(table, &ps);
 	txn_free(table);
 	lexer_free(lexer);

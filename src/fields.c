@@ -21,6 +21,43 @@ const char *field_tag_name(enum field_tag tag)
 	return (unsigned)tag < FIELD_COUNT ? tag_names[tag] : "?";
 }
 
+/* The quote closing the one at open: the next one not escaped, which is
+ * the next one after an even run of backslashes (back to the opening
+ * quote); t.len when there is none. */
+static size_t closing_quote(struct text t, size_t open)
+{
+	for (size_t j = open + 1; j < t.len;) {
+		const char *quote = memchr(t.ptr + j, '"', t.len - j);
+		if (quote == NULL)
+			break;
+		size_t at = (size_t)(quote - t.ptr), backslashes = 0;
+		while (at - backslashes > open + 1 && t.ptr[at - backslashes - 1] == '\\')
+			backslashes++;
+		if (backslashes % 2 == 0)
+			return at;
+		j = at + 1;
+	}
+	return t.len;
+}
+
+long fields_find_host_tag(struct text text)
+{
+	/* From quote to quote, not byte by byte (every SMTP-time event
+	 * without an H= tag is looked through). " H=" holds no quote, so a
+	 * match before the next quote is outside quotes. */
+	for (size_t i = 0; i < text.len;) {
+		const char *quote = memchr(text.ptr + i, '"', text.len - i);
+		size_t open = quote ? (size_t)(quote - text.ptr) : text.len;
+		long at = text_find(text_make(text.ptr + i, open - i), " H=");
+		if (at >= 0)
+			return (long)i + at;
+		if (quote == NULL)
+			break;
+		i = closing_quote(text, open) + 1;
+	}
+	return -1;
+}
+
 void fields_clear(struct fields *f)
 {
 	f->present = 0;

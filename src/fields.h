@@ -105,6 +105,12 @@ size_t fields_scan_prefix(const char *s, size_t length, struct fields *out);
 
 void fields_clear(struct fields *f);
 
+/* Offset of the first " H=" in text not inside "..." (in which a
+ * backslash escapes the byte after it), or -1: where Exim's own host tag
+ * is in a line that quotes what a client wrote first, as in 'SMTP syntax
+ * error in "EHLO H=[x]" H=...'. */
+long fields_find_host_tag(struct text text);
+
 /* True when p..p+n starts with a known TAG= (e.g. "R=", "Ci="). */
 bool fields_is_tag_token(const char *p, size_t n);
 

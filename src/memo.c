@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "xalloc.h"
 
 struct memo_slot {
@@ -43,20 +44,7 @@ void memo_free(struct memo *memo)
  * not text_hash, which goes a byte at a time over keys of hundreds. */
 uint64_t memo_hash(const void *key, size_t length)
 {
-	const unsigned char *bytes = key;
-	uint64_t h = (uint64_t)length * UINT64_C(0x9E3779B97F4A7C15);
-	size_t i = 0;
-	for (; i + 8 <= length; i += 8) {
-		uint64_t word;
-		memcpy(&word, bytes + i, 8);
-		h = (h ^ word) * UINT64_C(0xC2B2AE3D27D4EB4F);
-		h ^= h >> 31;
-	}
-	uint64_t tail = 0;
-	if (length > i)
-		memcpy(&tail, bytes + i, length - i);
-	h = (h ^ tail) * UINT64_C(0x165667B19E3779F9);
-	return h ^ h >> 29;
+	return bytes_hash(key, length);
 }
 
 static size_t slot_of(const struct memo *memo, uint64_t hash)

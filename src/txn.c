@@ -266,7 +266,7 @@ static void split_address(struct text address, struct text *final, struct text *
 
 static uint64_t address_hash(struct text address)
 {
-	return text_hash(TEXT_HASH_SEED, address.ptr, address.len);
+	return bytes_hash(address.ptr, address.len);
 }
 
 static bool is_address(const char *address, struct text t)
@@ -804,8 +804,11 @@ static struct text client_ip(struct text before_reason)
 {
 	struct text ip = text_make(NULL, 0);
 	for (size_t i = 0; i < before_reason.len; i++) {
-		if (before_reason.ptr[i] != '[' || (i >= 2 && before_reason.ptr[i - 1] == '=' &&
-		                                    before_reason.ptr[i - 2] == 'I'))
+		const char *open = memchr(before_reason.ptr + i, '[', before_reason.len - i);
+		if (open == NULL)
+			break;
+		i = (size_t)(open - before_reason.ptr);
+		if (i >= 2 && before_reason.ptr[i - 1] == '=' && before_reason.ptr[i - 2] == 'I')
 			continue;
 		const char *close = memchr(before_reason.ptr + i, ']', before_reason.len - i);
 		if (close == NULL)
@@ -822,25 +825,6 @@ static struct text client_ip(struct text before_reason)
 			ip = inside;
 	}
 	return ip;
-}
-
-/* Offset of the first " H=" not inside "..." (a quoted SMTP command the
- * client wrote, as in 'SMTP syntax error in "EHLO H=[x]" H=...'), or -1. */
-static long host_tag_outside_quotes(struct text body)
-{
-	bool quoted = false;
-	for (size_t i = 0; i + 3 <= body.len; i++) {
-		char c = body.ptr[i];
-		if (c == '\\' && quoted) {
-			i++;
-			continue;
-		}
-		if (c == '"')
-			quoted = !quoted;
-		else if (!quoted && c == ' ' && body.ptr[i + 1] == 'H' && body.ptr[i + 2] == '=')
-			return (long)i;
-	}
-	return -1;
 }
 
 static struct log_zone line_zone(const struct log_line *line)
@@ -884,7 +868,7 @@ static void emit_event(struct txn_table *table, const struct log_line *line, str
 		/* "SMTP protocol synchronization error (...): rejected connection
 		 * from H=[ip]:port input=...": Exim writes the host before any
 		 * text the client chose, so the first " H=" is its own */
-		long at = host_tag_outside_quotes(line->body);
+		long at = fields_find_host_tag(line->body);
 		if (at >= 0) {
 			struct fields inner;
 			fields_clear(&inner);

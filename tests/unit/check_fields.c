@@ -255,6 +255,48 @@ START_TEST(test_unquote_every_short_string)
 }
 END_TEST
 
+/* The host tag's offset as the definition reads, a byte at a time: a
+ * quote opens or closes, a backslash inside quotes hides the byte after
+ * it, and " H=" counts outside quotes only. */
+static long host_tag_by_the_definition(const char *s, size_t length)
+{
+	bool quoted = false;
+	for (size_t i = 0; i < length; i++) {
+		if (s[i] == '\\' && quoted) {
+			i++;
+			continue;
+		}
+		if (s[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && i + 3 <= length && memcmp(s + i, " H=", 3) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+static void check_host_tag(const char *s, size_t length)
+{
+	long got = fields_find_host_tag(text_make(s, length));
+	long want = host_tag_by_the_definition(s, length);
+	ck_assert_msg(got == want, "%.*s: %ld, not %ld", (int)length, s, got, want);
+}
+
+/* Every string of up to seven bytes over the bytes that matter, and
+ * an example of each case. */
+START_TEST(test_host_tag_outside_quotes)
+{
+	static const char alphabet[] = { ' ', 'H', '=', '"', '\\', 'x' };
+	ck_assert_uint_eq(for_every_string(alphabet, sizeof alphabet, check_host_tag),
+	                  335923); /* 6^0 + ... + 6^7 */
+	static const char syntax[] = "SMTP syntax error in \"EHLO H=[x]\" H=(x) [192.0.2.1]";
+	ck_assert_int_eq(fields_find_host_tag(text_make(syntax, sizeof syntax - 1)), 33);
+	static const char escaped[] = "x \"a\\\" H=b\" H=c";
+	ck_assert_int_eq(fields_find_host_tag(text_make(escaped, sizeof escaped - 1)), 11);
+	static const char open[] = "x \" H=a";
+	ck_assert_int_eq(fields_find_host_tag(text_make(open, sizeof open - 1)), -1);
+}
+END_TEST
+
 /* ---- the scanner ---- */
 
 START_TEST(test_scan_stops_at_message)
@@ -473,6 +515,7 @@ Suite *fields_suite(void)
 	tcase_add_test(reply, test_reply_lines_plain_newline);
 	tcase_add_test(reply, test_unquote);
 	tcase_add_test(reply, test_unquote_every_short_string);
+	tcase_add_test(reply, test_host_tag_outside_quotes);
 	tcase_add_test(reply, test_scan_tag_names_of_every_length);
 	tcase_add_test(reply, test_quoted_values_end_by_the_rule);
 	suite_add_tcase(s, reply);

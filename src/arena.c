@@ -14,6 +14,7 @@
 
 struct arena_block {
 	struct arena_block *next;
+	size_t capacity;
 	alignas(max_align_t) char data[];
 };
 
@@ -38,12 +39,33 @@ void arena_release(struct arena *arena)
 	arena_init(arena);
 }
 
+void arena_clear(struct arena *arena)
+{
+	struct arena_block *kept = NULL, *block = arena->blocks;
+	while (block) {
+		struct arena_block *next = block->next;
+		if (kept == NULL && block->capacity == ARENA_BLOCK) {
+			kept = block;
+			kept->next = NULL;
+		} else {
+			free(block);
+		}
+		block = next;
+	}
+	arena_init(arena);
+	if (kept) {
+		arena->blocks = kept;
+		arena->capacity = ARENA_BLOCK;
+	}
+}
+
 void *arena_alloc(struct arena *arena, size_t size)
 {
 	size = (size + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
 	if (arena->blocks == NULL || arena->capacity - arena->used < size) {
 		size_t capacity = size > ARENA_BLOCK ? size : ARENA_BLOCK;
 		struct arena_block *block = xmalloc(sizeof *block + capacity);
+		block->capacity = capacity;
 		block->next = arena->blocks;
 		arena->blocks = block;
 		arena->used = 0;

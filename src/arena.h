@@ -21,6 +21,9 @@ struct arena {
 
 void arena_init(struct arena *arena);
 void arena_release(struct arena *arena);
+/* Forget every byte handed out, as arena_release does, but keep a block
+ * of the usual size for the next ones: for a record used again. */
+void arena_clear(struct arena *arena);
 void *arena_alloc(struct arena *arena, size_t size);
 /* A NUL-terminated copy of t; "" for an empty view. */
 char *arena_strdup(struct arena *arena, struct text t);

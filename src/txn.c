@@ -36,6 +36,8 @@ const char *recipient_status_name(enum recipient_status status)
 /* A message's arena is first compacted at this size, then whenever it
  * has doubled since: the copying costs O(1) per byte kept. */
 #define COMPACT_MIN (64 * 1024)
+#define TXN_SPARE_MAX 64
+#define TXN_SPARE_RECIPIENTS 64
 
 struct txn_table {
 	struct message **slots;
@@ -51,6 +53,9 @@ struct txn_table {
 	/* The line being fed was carried over from an earlier run (--state):
 	 * it rebuilds its message, but was counted and timed back then. */
 	bool replaying;
+	/* Records of closed messages, kept for the next ones to open */
+	struct message *spare[TXN_SPARE_MAX];
+	size_t spare_count;
 };
 
 /* ---- hash table ---- */
@@ -127,11 +132,28 @@ size_t txn_open_count(const struct txn_table *table)
 
 static const char empty[] = "";
 
-static struct message *message_new(struct text id)
+/* A record as calloc gives it, and arena_init makes its arena: a spare
+ * one when there is one, which keeps its arena's block and its
+ * recipient arrays. */
+static struct message *message_new(struct txn_table *table, struct text id)
 {
-	struct message *m = xcalloc(1, sizeof *m);
+	struct message *m;
+	if (table->spare_count) {
+		m = table->spare[--table->spare_count];
+		struct arena arena = m->arena;
+		struct recipient *recipients = m->recipients;
+		uint64_t *address_hashes = m->address_hashes;
+		size_t recipient_capacity = m->recipient_capacity;
+		memset(m, 0, sizeof *m);
+		m->arena = arena;
+		m->recipients = recipients;
+		m->address_hashes = address_hashes;
+		m->recipient_capacity = recipient_capacity;
+	} else {
+		m = xcalloc(1, sizeof *m);
+		arena_init(&m->arena);
+	}
 	memcpy(m->id, id.ptr, id.len);
-	arena_init(&m->arena);
 	struct arrival *a = &m->arrival;
 	a->sender = a->protocol = a->host = a->ip = a->port = a->helo = a->auth =
 		a->user = a->tls = a->subject = a->message_id = empty;
@@ -149,6 +171,34 @@ static void message_free(struct message *m)
 	free(m->lines);
 	arena_release(&m->arena);
 	free(m);
+}
+
+/*
+ * A closed message's record, kept for the next one (most messages open
+ * and close within seconds, and allocating each one's record, recipient
+ * arrays and first string block again was a tenth of the table's time),
+ * up to TXN_SPARE_MAX records with arrays for a usual number of
+ * recipients; else freed.
+ */
+static void retire_message(struct txn_table *table, struct message *m)
+{
+	if (table->spare_count == TXN_SPARE_MAX) {
+		message_free(m);
+		return;
+	}
+	if (m->recipient_capacity > TXN_SPARE_RECIPIENTS) {
+		free(m->recipients);
+		free(m->address_hashes);
+		m->recipients = NULL;
+		m->address_hashes = NULL;
+		m->recipient_capacity = 0;
+	}
+	free(m->recipient_index);
+	free(m->lines);
+	m->recipient_index = NULL;
+	m->lines = NULL;
+	arena_clear(&m->arena);
+	table->spare[table->spare_count++] = m;
 }
 
 static void close_message(struct txn_table *table, struct message *m, enum message_state state);
@@ -188,7 +238,7 @@ static struct message *open_message(struct txn_table *table, struct text id)
 	}
 	if (slots_moved)
 		i = slot_of(table, id.ptr, id.len, hash);
-	struct message *m = message_new(id);
+	struct message *m = message_new(table, id);
 	m->compact_at = COMPACT_MIN;
 	put_slot(table, i, m, hash);
 	table->count++;
@@ -749,7 +799,7 @@ static void forget_message(struct txn_table *table, struct message *m)
 	if (table->slots[i] == m)
 		remove_slot(table, i);
 	unlink_message(table, m);
-	message_free(m);
+	retire_message(table, m);
 }
 
 static void close_message(struct txn_table *table, struct message *m, enum message_state state)
@@ -1072,6 +1122,8 @@ void txn_free(struct txn_table *table)
 		return;
 	for (size_t i = 0; i < table->capacity; i++)
 		message_free(table->slots[i]);
+	for (size_t i = 0; i < table->spare_count; i++)
+		message_free(table->spare[i]);
 	free(table->slots);
 	free(table->hashes);
 	strbuf_release(&table->scratch);

@@ -815,6 +815,69 @@ START_TEST(test_recipients_and_lines_are_capped)
 }
 END_TEST
 
+/* A closed message's record is used again for the next one to open: the
+ * next one shows nothing of the one before (its subject, bounce link,
+ * frozen flag, recipients, lines), whether the record kept its recipient
+ * arrays (a few recipients) or not (many). */
+static const char *recycled_lines[] = {
+	"2024-03-14 10:00:00 1rkP00-000001-AA <= a@example.com H=[192.0.2.1] P=esmtp S=10",
+	"2024-03-14 10:00:01 1rkP00-000001-AA ** x@example.org R=dnslookup T=remote_smtp: 550 no such user",
+	"2024-03-14 10:00:02 1rkA00-000001-AA <= <> R=1rkP00-000001-AA U=exim P=local S=20 T=\"Returned mail\"",
+	"2024-03-14 10:00:03 1rkP00-000001-AA Completed",
+	"2024-03-14 10:00:04 1rkA00-000001-AA Frozen (delivery error message)",
+	NULL, /* 70 deliveries of 1rkA00-000001-AA go here */
+};
+
+static void assert_nothing_left_over(const struct capture *c)
+{
+	const struct seen_message *a = find(c, "1rkA00-000001-AA");
+	ck_assert(a->frozen);
+	ck_assert_str_eq(a->bounce_of, "1rkP00-000001-AA");
+	ck_assert_str_eq(a->subject, "Returned mail");
+	ck_assert_uint_eq(a->recipient_count, a->recipient_count > 64 ? 70 : 2);
+	const struct seen_message *b = find(c, "1rkB00-000001-AA");
+	ck_assert(!b->arrival_seen);
+	ck_assert(!b->frozen);
+	ck_assert_str_eq(b->bounce_of, "");
+	ck_assert_str_eq(b->bounced_by, "");
+	ck_assert_str_eq(b->subject, "");
+	ck_assert_uint_eq(b->recipient_count, 0);
+	ck_assert_uint_eq(b->line_count, 1);
+	const struct seen_message *d = find(c, "1rkD00-000001-AA");
+	ck_assert(d->arrival_seen);
+	ck_assert_str_eq(d->subject, "");
+	ck_assert_str_eq(d->bounce_of, "");
+	ck_assert_str_eq(d->recipients, "d@example.net=delivered");
+	ck_assert_uint_eq(d->line_count, 3);
+}
+
+START_TEST(test_records_used_again_start_empty)
+{
+	for (size_t recipients = 2; recipients <= 70; recipients += 68) {
+		const char *lines[100];
+		char deliveries[70][128];
+		size_t n = 0;
+		for (; recycled_lines[n]; n++)
+			lines[n] = recycled_lines[n];
+		for (size_t i = 0; i < recipients; i++) {
+			snprintf(deliveries[i], sizeof deliveries[i],
+			         "2024-03-14 10:00:05 1rkA00-000001-AA => r%zu@example.com R=r T=t", i);
+			lines[n++] = deliveries[i];
+		}
+		lines[n++] = "2024-03-14 10:00:06 1rkA00-000001-AA Completed";
+		lines[n++] = "2024-03-14 10:00:07 1rkB00-000001-AA Completed";
+		lines[n++] = "2024-03-14 10:00:08 1rkD00-000001-AA <= c@example.com H=[192.0.2.2] P=esmtp S=30";
+		lines[n++] = "2024-03-14 10:00:09 1rkD00-000001-AA => d@example.net R=r T=t";
+		lines[n++] = "2024-03-14 10:00:10 1rkD00-000001-AA Completed";
+		lines[n] = NULL;
+		struct capture c;
+		run(&c, lines);
+		ck_assert_uint_eq(c.message_count, 4);
+		assert_nothing_left_over(&c);
+	}
+}
+END_TEST
+
 Suite *txn_suite(void)
 {
 	Suite *suite = suite_create("txn");
@@ -843,6 +906,7 @@ Suite *txn_suite(void)
 	tcase_add_test(tc, test_repeated_deferrals_do_not_grow_a_message);
 	tcase_add_test(tc, test_recipients_and_lines_are_capped);
 	tcase_add_test(tc, test_many_recipients_renamed_stay_one_each);
+	tcase_add_test(tc, test_records_used_again_start_empty);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

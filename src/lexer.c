@@ -322,9 +322,29 @@ static enum line_flag flag_at(const char *s, size_t length)
  * hold spaces (pipe commands, quoted local parts), so words are anchors,
  * not whitespace (exim-log-format.md section 22).
  */
+/* The first ' ' or ':' at or after i, or length: eight bytes at a time,
+ * since address_end looks at nothing else and addresses are long. */
+static size_t next_space_or_colon(const char *s, size_t length, size_t i)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+	for (; i + 8 <= length; i += 8) {
+		uint64_t word;
+		memcpy(&word, s + i, 8);
+		uint64_t space = word ^ (ones * ' '), colon = word ^ (ones * ':');
+		/* a byte of 0 in either is one we want; the lowest byte flagged
+		 * is the first such (flags above it may be false, from a borrow) */
+		uint64_t found = ((space - ones) & ~space & highs) | ((colon - ones) & ~colon & highs);
+		if (found)
+			return i + (size_t)(__builtin_ctzll(found) >> 3);
+	}
+	while (i < length && s[i] != ' ' && s[i] != ':')
+		i++;
+	return i;
+}
+
 static size_t address_end(const char *s, size_t length)
 {
-	for (size_t i = 0; i < length; i++) {
+	for (size_t i = 0; (i = next_space_or_colon(s, length, i)) < length; i++) {
 		if (s[i] == ':' && (i + 1 == length || s[i + 1] == ' ') && i > 0 &&
 		    s[i - 1] != ':') {
 			/* ":blackhole:" ends in a colon too: only ": " after a word */
@@ -562,8 +582,11 @@ void lexer_parse(struct lexer *lexer, const char *line, size_t length,
 	int64_t wrapper_time = 0;
 	int wrapper_zone = 0;
 	bool wrapper_has_zone = false;
-	size_t skip = strip_syslog(lexer, s, n, &out->pid, &wrapper_time, &wrapper_zone,
-	                           &wrapper_has_zone);
+	/* nearly every line: no wrapper to look for (looks_like_exim_stamp) */
+	size_t skip = looks_like_exim_stamp(s, n)
+		? 0
+		: strip_syslog(lexer, s, n, &out->pid, &wrapper_time, &wrapper_zone,
+		               &wrapper_has_zone);
 	struct timestamp ts;
 	unsigned piece = 0;
 	if (skip) {

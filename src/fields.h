@@ -67,13 +67,17 @@ enum field_tag {
 	FIELD_COUNT
 };
 
+/* What every line writes (fields_clear) comes first, in one cache line
+ * with the head of a struct log_line: a line is written on one thread
+ * and read on another (linepipe.h), and each cache line it touches
+ * crosses between them. */
 struct fields {
 	uint64_t present; /* bit (1 << tag) */
-	struct text value[FIELD_COUNT];
 	/* T= on an arrival is the subject, elsewhere the transport. */
 	bool t_is_subject;
 	/* id= was id*= (Exim made the Message-ID up). */
 	bool id_created;
+	struct text value[FIELD_COUNT];
 };
 
 static inline bool fields_has(const struct fields *f, enum field_tag tag)

@@ -65,18 +65,24 @@ static inline uint64_t message_id_hash(const char *id, size_t length)
 	return h ^ h >> 29;
 }
 
+/* The members every line sets come first, packed (see struct fields): a
+ * line lexed on one thread and read on another moves three cache lines,
+ * and a few more for the tags it has. */
 struct log_line {
 	enum line_kind kind;
 	enum line_flag flag;
+	/* Continuation lines: the kind of the entry they continue (and its
+	 * ID in message_id). */
+	enum line_kind continues;
 
 	/* Timestamp. epoch is UTC seconds: the zone when the line has one,
 	 * else the host's local zone at that time (as Exim wrote it). */
-	int64_t epoch;
 	int millisecond;         /* -1 without +millisec */
-	bool has_zone;
+	int64_t epoch;
 	int zone_offset_minutes; /* east of UTC; 0 when !has_zone */
-	long pid;                /* [pid] or syslog exim[pid]; 0 when absent */
+	bool has_zone;
 	bool from_syslog;        /* a syslog or journald wrapper was stripped */
+	long pid;                /* [pid] or syslog exim[pid]; 0 when absent */
 
 	struct text message_id; /* empty when the line has none */
 	struct text body;       /* everything after timestamp, [pid] and ID */
@@ -91,9 +97,6 @@ struct log_line {
 	 * which Exim writes before the host; empty otherwise. */
 	struct text strerror_text;
 	struct fields fields;
-
-	/* Continuation lines: the kind and ID of the entry they continue. */
-	enum line_kind continues;
 };
 
 struct lexer;

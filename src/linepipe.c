@@ -30,9 +30,9 @@
 #define LINEPIPE_YIELDS 256
 
 struct slot {
+	uint64_t bytes_end; /* the byte counter after this line's copy */
 	struct input_line raw;
 	struct log_line line;
-	uint64_t bytes_end; /* the byte counter after this line's copy */
 	/* a continuation line's message_id views the lexer's copy of its
 	 * entry's ID, which the next entry overwrites: kept here instead */
 	char entry_id[MESSAGE_ID_MAX];

@@ -61,14 +61,14 @@ long fields_find_host_tag(struct text text)
 void fields_clear(struct fields *f)
 {
 	f->present = 0;
+	f->count = 0;
 	f->t_is_subject = false;
 	f->id_created = false;
 }
 
 static void set_field(struct fields *f, enum field_tag tag, const char *p, size_t n)
 {
-	f->present |= (uint64_t)1 << tag;
-	f->value[tag] = text_make(p, n);
+	fields_set(f, tag, text_make(p, n));
 }
 
 /* Tags written TAG=value; found by name. Bare words are separate. */
@@ -313,7 +313,7 @@ static size_t scan_tag_value(const char *s, size_t length, const char *eq, int t
 		const char *close = memchr(s + end, ')', length - end);
 		if (close)
 			end = (size_t)(close - s) + 1;
-		out->value[FIELD_ST].len = end - v;
+		fields_set(out, FIELD_ST, text_make(s + v, end - v));
 	}
 	return end;
 }

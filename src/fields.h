@@ -67,18 +67,23 @@ enum field_tag {
 	FIELD_COUNT
 };
 
-/* What every line writes (fields_clear) comes first, in one cache line
- * with the head of a struct log_line: a line is written on one thread
- * and read on another (linepipe.h), and each cache line it touches
- * crosses between them. */
+/* What every line writes (fields_clear) comes first, beside the head of
+ * a struct log_line, and the values of the tags a line has are packed at
+ * the front of value[], in the order they were found (at[] says where):
+ * a line is written on one thread and read on another (linepipe.h), and
+ * each cache line it touches crosses between them. */
 struct fields {
 	uint64_t present; /* bit (1 << tag) */
 	/* T= on an arrival is the subject, elsewhere the transport. */
 	bool t_is_subject;
 	/* id= was id*= (Exim made the Message-ID up). */
 	bool id_created;
+	uint8_t count;            /* of value[] in use */
+	uint8_t at[FIELD_COUNT];  /* of a present tag: its value's index */
 	struct text value[FIELD_COUNT];
 };
+
+_Static_assert(FIELD_COUNT <= 64 && FIELD_COUNT <= UINT8_MAX, "a tag is a bit and an index");
 
 static inline bool fields_has(const struct fields *f, enum field_tag tag)
 {
@@ -88,7 +93,17 @@ static inline bool fields_has(const struct fields *f, enum field_tag tag)
 /* The value, or an empty view when the tag is absent. */
 static inline struct text fields_get(const struct fields *f, enum field_tag tag)
 {
-	return fields_has(f, tag) ? f->value[tag] : (struct text){ NULL, 0 };
+	return fields_has(f, tag) ? f->value[f->at[tag]] : (struct text){ NULL, 0 };
+}
+
+/* Set (or replace) the tag's value. */
+static inline void fields_set(struct fields *f, enum field_tag tag, struct text value)
+{
+	if (!fields_has(f, tag)) {
+		f->present |= (uint64_t)1 << tag;
+		f->at[tag] = f->count++;
+	}
+	f->value[f->at[tag]] = value;
 }
 
 const char *field_tag_name(enum field_tag tag);

@@ -377,8 +377,7 @@ static void take_trailing_deliver_time(struct log_line *out)
 		i--;
 	if (i == 0 || m.len - i < 4 || memcmp(m.ptr + i, "DT=", 3) != 0)
 		return;
-	out->fields.present |= (uint64_t)1 << FIELD_DT;
-	out->fields.value[FIELD_DT] = text_make(m.ptr + i + 3, m.len - i - 3);
+	fields_set(&out->fields, FIELD_DT, text_make(m.ptr + i + 3, m.len - i - 3));
 	out->message.len = i - 1;
 }
 

@@ -59,8 +59,8 @@ void assert_views_inside(const struct log_line *out, const char *start, size_t l
 	check_view("strerror_text", out->strerror_text, start, length);
 	for (int tag = 0; tag < FIELD_COUNT; tag++)
 		if (fields_has(&out->fields, (enum field_tag)tag))
-			check_view(field_tag_name((enum field_tag)tag), out->fields.value[tag],
-			           start, length);
+			check_view(field_tag_name((enum field_tag)tag),
+			           fields_get(&out->fields, (enum field_tag)tag), start, length);
 }
 
 long long utc_epoch(int year, int month, int day, int hour, int minute, int second)

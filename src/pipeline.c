@@ -37,9 +37,12 @@ static bool in_window(const struct pipeline_options *options, int64_t epoch)
 
 /* The lines the sink wants only the time of (sink.time_only_kinds),
  * kept back where they are lexed: by the loop, or by the pipe's thread
- * with a filter of its own. */
+ * with a filter of its own. That one is written for every line on the
+ * pipe's thread while it sits in this one's stack frame: a cache line of
+ * its own, or the two threads would take it from each other at every
+ * line. */
 struct time_only_filter {
-	uint64_t kinds; /* 0: none (--state wants every line's time per file) */
+	_Alignas(64) uint64_t kinds; /* 0: none (--state wants every line's time per file) */
 	const struct pipeline_options *options; /* the time window */
 	struct time_span span; /* of the lines kept back, in the window */
 	uint64_t kept_back;

@@ -62,19 +62,33 @@ static unsigned trigram_hash(unsigned char a, unsigned char b, unsigned char c)
 	return (unsigned)((v * UINT32_C(0x9E3779B1)) >> HASH_SHIFT);
 }
 
+/* fold() of every byte, for the loop below */
+static const unsigned char folded[256] = {
+#define FOLD(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
+#define F4(b) FOLD(b), FOLD(b + 1), FOLD(b + 2), FOLD(b + 3)
+#define F16(b) F4(b), F4(b + 4), F4(b + 8), F4(b + 12)
+#define F64(b) F16(b), F16(b + 16), F16(b + 32), F16(b + 48)
+	F64(0), F64(64), F64(128), F64(192)
+#undef F64
+#undef F16
+#undef F4
+#undef FOLD
+};
+
 void lit_trigrams_of(struct text text, struct lit_trigrams *out)
 {
 	memset(out->bits, 0, sizeof out->bits);
 	if (text.len < MIN_LITERAL)
 		return;
+	/* the last three folded bytes in a word, as trigram_hash packs them:
+	 * every rule's filter is tested against these bits, and a miss of
+	 * the memo works them out for a text of a few hundred bytes */
 	const unsigned char *p = (const unsigned char *)text.ptr;
-	unsigned char a = fold(p[0]), b = fold(p[1]);
+	uint32_t v = (uint32_t)folded[p[0]] << 8 | folded[p[1]];
 	for (size_t i = 2; i < text.len; i++) {
-		unsigned char c = fold(p[i]);
-		unsigned h = trigram_hash(a, b, c);
+		v = (v << 8 | folded[p[i]]) & UINT32_C(0xFFFFFF);
+		unsigned h = (unsigned)((v * UINT32_C(0x9E3779B1)) >> HASH_SHIFT);
 		out->bits[h / 64] |= UINT64_C(1) << (h % 64);
-		a = b;
-		b = c;
 	}
 }
 
@@ -488,6 +502,18 @@ size_t lit_filter_branch_count(const struct lit_filter *filter)
 struct text lit_filter_branch(const struct lit_filter *filter, size_t i)
 {
 	return text_make(filter->sources[i].text, filter->sources[i].len);
+}
+
+size_t lit_filter_probe_sets(const struct lit_filter *filter)
+{
+	return lit_filter_usable(filter) ? filter->count : 0;
+}
+
+unsigned lit_filter_first_probe(const struct lit_filter *filter, size_t set)
+{
+	/* every set has a probe: a branch without a run of MIN_LITERAL bytes
+	 * makes the reader give up */
+	return filter->branches[set].probe[0];
 }
 
 size_t lit_filter_next_branch(const struct lit_filter *filter, size_t from,

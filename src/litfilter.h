@@ -63,4 +63,13 @@ struct text lit_filter_branch(const struct lit_filter *filter, size_t i);
 size_t lit_filter_next_branch(const struct lit_filter *filter, size_t from,
                               const struct lit_trigrams *trigrams);
 
+/* What the filter tests first: for a usable filter, the number of sets of
+ * trigrams it tests (one or more per branch), and the trigram (its bit in
+ * struct lit_trigrams) each set tests first. A text whose trigrams hold
+ * none of these first trigrams gets "cannot match" from the filter, so a
+ * caller may look them up in the text's bits instead of asking the
+ * filter. 0 for a filter that is not usable. */
+size_t lit_filter_probe_sets(const struct lit_filter *filter);
+unsigned lit_filter_first_probe(const struct lit_filter *filter, size_t set);
+
 #endif

@@ -206,6 +206,7 @@ struct rule_set {
 	bool every_pattern_runs; /* literal filters off (tests) */
 	bool no_memo;            /* every match worked out (tests) */
 	struct memo *memo;       /* facts key -> const struct rule *; NULL until used */
+	bool candidates_built;   /* some class's candidates are: a load forgets them */
 	struct matcher matcher;
 };
 
@@ -272,6 +273,10 @@ static void free_screen(struct screen *s)
 /* After a load the candidates, and so the answers, may change. */
 static void forget_candidates(struct rule_set *set)
 {
+	/* a load files each rule through here: no sweep of every class then */
+	if (!set->candidates_built)
+		return;
+	set->candidates_built = false;
 	for (size_t o = 0; o < RULE_OUTCOME_COUNT; o++)
 		for (size_t k = 0; k <= LINE_KIND_COUNT; k++) {
 			struct candidates *c = &set->by_class[o][k];
@@ -331,6 +336,20 @@ static void push(struct rule ***vector, size_t *count, struct rule *rule)
 
 /* ---- parsing one file ---- */
 
+/* A rule's pattern lines for one key, joined as "(?:a)|(?:b)" in text;
+ * each piece is where one line's pattern stands in it, so that an error
+ * can name its line. */
+struct pattern_piece {
+	unsigned line;
+	size_t start, length;
+};
+
+struct alternatives {
+	struct strbuf text;
+	struct pattern_piece *pieces;
+	size_t count, capacity;
+};
+
 struct loader {
 	struct rule_set *set;
 	enum rule_origin origin;
@@ -339,8 +358,7 @@ struct loader {
 	size_t errors;
 	struct rule *rule;      /* the rule being read; NULL after an error in it */
 	bool rule_failed;
-	struct strbuf error_re, text_re; /* alternatives collected for the rule */
-	unsigned error_re_line, text_re_line;
+	struct alternatives error_re, text_re; /* collected for the rule */
 	unsigned seen;          /* bit per key seen in this rule */
 };
 
@@ -591,31 +609,25 @@ static bool take_word(struct loader *ld, enum key key, struct text w)
 	return at >= 0;
 }
 
-static void take_pattern(struct loader *ld, struct strbuf *alternatives, unsigned *first_line,
+static void take_pattern(struct loader *ld, struct alternatives *alternatives,
                          struct lit_filter **filter, struct text value)
 {
 	if (*filter == NULL)
 		*filter = lit_filter_new();
 	(void)lit_filter_add(*filter, value); /* one that gives up lets every text through */
-	if (alternatives->len)
-		strbuf_append_char(alternatives, '|');
-	else
-		*first_line = ld->line;
-	strbuf_append_str(alternatives, "(?:");
-	strbuf_append_text(alternatives, value);
-	strbuf_append_char(alternatives, ')');
-	/* check each line alone, so the error names its line */
-	int code;
-	PCRE2_SIZE offset;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)value.ptr, value.len, PCRE2_CASELESS, &code,
-	                               &offset, NULL);
-	if (re == NULL) {
-		PCRE2_UCHAR why[256];
-		pcre2_get_error_message(code, why, sizeof why);
-		load_error(ld, ld->line, "bad pattern at offset %zu: %s", (size_t)offset,
-		           (const char *)why);
+	struct strbuf *text = &alternatives->text;
+	if (text->len)
+		strbuf_append_char(text, '|');
+	strbuf_append_str(text, "(?:");
+	if (alternatives->count == alternatives->capacity) {
+		alternatives->capacity = alternatives->capacity ? 2 * alternatives->capacity : 4;
+		alternatives->pieces = xreallocarray(alternatives->pieces, alternatives->capacity,
+		                                     sizeof *alternatives->pieces);
 	}
-	pcre2_code_free(re);
+	alternatives->pieces[alternatives->count++] =
+		(struct pattern_piece){ ld->line, text->len, value.len };
+	strbuf_append_text(text, value);
+	strbuf_append_char(text, ')');
 }
 
 static void take_key(struct loader *ld, enum key key, struct text value)
@@ -651,10 +663,10 @@ static void take_key(struct loader *ld, enum key key, struct text value)
 			append_output(&r->action, value);
 		return;
 	case KEY_ERROR:
-		take_pattern(ld, &ld->error_re, &ld->error_re_line, &r->error.filter, value);
+		take_pattern(ld, &ld->error_re, &r->error.filter, value);
 		return;
 	case KEY_TEXT:
-		take_pattern(ld, &ld->text_re, &ld->text_re_line, &r->text.filter, value);
+		take_pattern(ld, &ld->text_re, &r->text.filter, value);
 		return;
 	default:
 		for (struct text rest = value, w = next_word(&rest); w.len; w = next_word(&rest))
@@ -663,21 +675,58 @@ static void take_key(struct loader *ld, enum key key, struct text value)
 	}
 }
 
-static pcre2_code *compile(struct loader *ld, struct strbuf *alternatives, unsigned line)
+/* Each pattern line alone, so that an error names its line: asked only
+ * when the joined pattern does not compile or the rule failed already
+ * (compiling every line twice cost a third of loading the rules).
+ * Returns the number of lines in error. */
+static size_t check_pieces(struct loader *ld, const struct alternatives *alternatives)
 {
-	if (alternatives->len == 0)
+	size_t bad = 0;
+	for (size_t i = 0; i < alternatives->count; i++) {
+		const struct pattern_piece *piece = &alternatives->pieces[i];
+		int code;
+		PCRE2_SIZE offset;
+		pcre2_code *re = pcre2_compile((PCRE2_SPTR)alternatives->text.data + piece->start,
+		                               piece->length, PCRE2_CASELESS, &code, &offset, NULL);
+		if (re == NULL) {
+			PCRE2_UCHAR why[256];
+			pcre2_get_error_message(code, why, sizeof why);
+			load_error(ld, piece->line, "bad pattern at offset %zu: %s", (size_t)offset,
+			           (const char *)why);
+			bad++;
+		}
+		pcre2_code_free(re);
+	}
+	return bad;
+}
+
+static pcre2_code *compile(struct loader *ld, const struct alternatives *alternatives)
+{
+	if (alternatives->count == 0)
 		return NULL;
 	int code;
 	PCRE2_SIZE offset;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)alternatives->data, alternatives->len,
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)alternatives->text.data, alternatives->text.len,
 	                               PCRE2_CASELESS, &code, &offset, NULL);
-	if (re == NULL) {
+	if (re == NULL && check_pieces(ld, alternatives) == 0) {
+		/* each line compiles alone, yet not together */
 		PCRE2_UCHAR why[256];
 		pcre2_get_error_message(code, why, sizeof why);
-		load_error(ld, line, "bad pattern: %s", (const char *)why);
-		return NULL;
+		load_error(ld, alternatives->pieces[0].line, "bad pattern: %s", (const char *)why);
 	}
 	return re;
+}
+
+static void alternatives_reset(struct alternatives *alternatives)
+{
+	strbuf_reset(&alternatives->text);
+	alternatives->count = 0;
+}
+
+static void alternatives_release(struct alternatives *alternatives)
+{
+	strbuf_release(&alternatives->text);
+	free(alternatives->pieces);
 }
 
 /* JIT is an optimisation: without it (no JIT on this CPU) the
@@ -702,8 +751,12 @@ static void end_rule(struct loader *ld)
 		return;
 	ld->rule = NULL;
 	if (!ld->rule_failed) {
-		r->error.re = compile(ld, &ld->error_re, ld->error_re_line);
-		r->text.re = compile(ld, &ld->text_re, ld->text_re_line);
+		r->error.re = compile(ld, &ld->error_re);
+		r->text.re = compile(ld, &ld->text_re);
+	} else {
+		/* the rule is left out, but every bad pattern is still told */
+		(void)check_pieces(ld, &ld->error_re);
+		(void)check_pieces(ld, &ld->text_re);
 	}
 	static const enum key required[] = { KEY_REASON, KEY_OWNER, KEY_EXPLANATION, KEY_ACTION };
 	for (size_t i = 0; i < sizeof required / sizeof *required && !ld->rule_failed; i++)
@@ -736,8 +789,8 @@ static void begin_rule(struct loader *ld, struct text rest)
 	struct text id = next_word(&rest);
 	ld->rule_failed = false;
 	ld->seen = 0;
-	strbuf_reset(&ld->error_re);
-	strbuf_reset(&ld->text_re);
+	alternatives_reset(&ld->error_re);
+	alternatives_reset(&ld->text_re);
 	if (!valid_id(id) || trim(rest).len) {
 		load_error(ld, ld->line,
 		           "'rule' needs one id of dot-separated lower-case words, like remote.greylisted");
@@ -827,8 +880,8 @@ static size_t load_file(struct rule_set *set, const char *path, enum rule_origin
 	if (data == NULL)
 		return 1;
 	struct loader ld = { .set = set, .origin = origin, .path = path };
-	strbuf_init(&ld.error_re);
-	strbuf_init(&ld.text_re);
+	strbuf_init(&ld.error_re.text);
+	strbuf_init(&ld.text_re.text);
 	struct text rest = text_make(data, length);
 	while (rest.len) {
 		const char *nl = memchr(rest.ptr, '\n', rest.len);
@@ -838,8 +891,8 @@ static size_t load_file(struct rule_set *set, const char *path, enum rule_origin
 		rest = text_skip(rest, n + (nl != NULL));
 	}
 	end_rule(&ld);
-	strbuf_release(&ld.error_re);
-	strbuf_release(&ld.text_re);
+	alternatives_release(&ld.error_re);
+	alternatives_release(&ld.text_re);
 	free(data);
 	return ld.errors;
 }
@@ -1229,6 +1282,7 @@ static struct candidates *candidates_for(struct rule_set *set, enum rule_outcome
 		build_screen(&c->error_screen, c, false);
 		build_screen(&c->text_screen, c, true);
 		c->built = true;
+		set->candidates_built = true;
 	}
 	return c;
 }

@@ -390,6 +390,24 @@ START_TEST(test_first_match_wins_in_file_name_order)
 }
 END_TEST
 
+/* A load after matching: the classes worked out and the answers
+ * remembered before it are forgotten, so the new rule is seen. */
+START_TEST(test_load_after_matching_is_seen)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "shipped.rules", "rule t.any\n\tcode 550\n" RULE_OUTPUTS, RULES_SHIPPED);
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	facts.code = 550;
+	facts.text = text_make("mailbox unavailable", 19);
+	ck_assert_str_eq(rule_id(rules_match(f.set, &facts)), "t.any");
+	load_text(&f, "site.rules", "rule site.mailbox\n\ttext unavailable\n" RULE_OUTPUTS,
+	          RULES_USER);
+	ck_assert_uint_eq(f.errors, 0);
+	ck_assert_str_eq(rule_id(rules_match(f.set, &facts)), "site.mailbox");
+	release(&f);
+}
+END_TEST
+
 START_TEST(test_user_rules_replace_and_come_first)
 {
 	struct fixture f = { 0 };
@@ -467,6 +485,45 @@ static char *load_capturing(struct fixture *f, const char *text, size_t *errors)
 	free(log);
 	return out;
 }
+
+/* A rule's pattern lines are compiled joined, and alone only when that
+ * fails: the error still names the line at fault, and lines that are good
+ * alone but not together are told at the first of them. */
+START_TEST(test_pattern_errors_name_their_line)
+{
+	struct fixture f = { 0 };
+	size_t errors;
+	char *out = load_capturing(&f,
+		"rule t.second_line_bad\n"         /* 1 */
+		"\ttext first fine\n"              /* 2 */
+		"\ttext second (broken\n"          /* 3 */
+		"\ttext third fine\n" RULE_OUTPUTS /* 4 */
+		"rule t.good_alone\n"              /* 9 */
+		"\terror (?<dup>a)\n"              /* 10 */
+		"\terror (?<dup>b)\n" RULE_OUTPUTS /* 11 */
+		"rule t.failed_then_bad\n"         /* 16 */
+		"\terror [unclosed\n"              /* 17 */
+		"\towner the_moon\n" RULE_OUTPUTS  /* 18 */
+		"rule ok.joined\n\ttext alpha\n\ttext beta\n" RULE_OUTPUTS, &errors);
+	ck_assert_msg(strstr(out, "bad.rules:3: bad pattern at offset 14: missing closing "
+	                          "parenthesis") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:2:") == NULL && strstr(out, "bad.rules:4:") == NULL,
+	              "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:10: bad pattern: ") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:17: bad pattern at offset") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "bad.rules:18: unknown owner") != NULL, "%s", out);
+	ck_assert_uint_eq(errors, 4);
+	ck_assert_uint_eq(rules_count(f.set), 1);
+	ck_assert_str_eq(rule_id(rules_at(f.set, 0)), "ok.joined");
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	facts.text = text_make("the beta test", 13);
+	ck_assert_str_eq(rule_id(rules_match(f.set, &facts)), "ok.joined");
+	facts.text = text_make("gamma", 5);
+	ck_assert_str_eq(rule_id(rules_match(f.set, &facts)), "builtin.unexplained");
+	free(out);
+	release(&f);
+}
+END_TEST
 
 START_TEST(test_load_errors_name_file_and_line)
 {
@@ -727,8 +784,10 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_patterns_caseless_and_alternatives);
 	tcase_add_test(tc, test_first_match_wins_in_file_name_order);
 	tcase_add_test(tc, test_user_rules_replace_and_come_first);
+	tcase_add_test(tc, test_load_after_matching_is_seen);
 	tcase_add_test(tc, test_last_resort_when_nothing_matches);
 	tcase_add_test(tc, test_load_errors_name_file_and_line);
+	tcase_add_test(tc, test_pattern_errors_name_their_line);
 	tcase_add_test(tc, test_empty_directory_loads_nothing);
 	tcase_add_test(tc, test_catastrophic_pattern_is_stopped);
 	tcase_add_test(tc, test_render_fields_fallbacks_generic);

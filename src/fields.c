@@ -150,8 +150,12 @@ static int bare_word(const char *p, size_t n)
 
 bool fields_is_tag_token(const char *p, size_t n)
 {
-	const char *eq = memchr(p, '=', n < 6 ? n : 6);
-	return eq != NULL && tag_by_name(p, (size_t)(eq - p)) >= 0;
+	/* a tag name is at most five bytes: a loop, not a call to memchr */
+	size_t limit = n < 6 ? n : 6;
+	for (size_t k = 0; k < limit; k++)
+		if (p[k] == '=')
+			return tag_by_name(p, k) >= 0;
+	return false;
 }
 
 /* End of a quoted value starting at s[i] == '"': the first unescaped quote
@@ -189,14 +193,12 @@ static size_t angle_end(const char *s, size_t length, size_t i)
 		else if (s[j] == '>' && --depth == 0)
 			return j + 1;
 	}
-	const char *space = memchr(s + i, ' ', length - i);
-	return space ? (size_t)(space - s) : length;
+	return bytes_find(s, length, i, ' ');
 }
 
 static size_t token_end(const char *s, size_t length, size_t i)
 {
-	const char *space = memchr(s + i, ' ', length - i);
-	return space ? (size_t)(space - s) : length;
+	return bytes_find(s, length, i, ' ');
 }
 
 /* H= value: [NAME] [DS] [(HELO)] [[IP][:PORT][*]]. Returns its end. */

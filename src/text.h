@@ -61,6 +61,30 @@ static inline struct text text_skip(struct text t, size_t n)
 	return (struct text){ t.ptr + n, t.len - n };
 }
 
+/* The index of the first byte c in s[i, length), or length. For the short
+ * hops of the lexer (a token's end, a bracket's close): eight bytes at a
+ * time in a register, where a call to memchr costs more in its set-up and
+ * its call than the few bytes cost to look at. Long searches (quote to
+ * quote, a line's end) stay with memchr. */
+static inline size_t bytes_find(const char *s, size_t length, size_t i, char c)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+	const uint64_t pattern = ones * (unsigned char)c;
+	for (; i + 8 <= length; i += 8) {
+		uint64_t word;
+		memcpy(&word, s + i, 8);
+		uint64_t x = word ^ pattern;
+		/* a byte of 0 in x is a c; the lowest byte flagged is the first
+		 * (flags above it may be false, from a borrow) */
+		uint64_t found = (x - ones) & ~x & highs;
+		if (found)
+			return i + (size_t)(__builtin_ctzll(found) >> 3);
+	}
+	while (i < length && s[i] != c)
+		i++;
+	return i;
+}
+
 /* Offset of the first occurrence of s in t, or -1. memchr finds the
  * needle's first byte that is not a space (the phrases searched for often
  * start with one), and each candidate is compared whole: vectorised, and

@@ -495,6 +495,38 @@ START_TEST(test_text_find_agrees_with_a_naive_search)
 }
 END_TEST
 
+/* bytes_find (text.h) against a byte-by-byte loop: every start and
+ * length up to a few words, the byte sought at every place or nowhere,
+ * with bytes that differ from it by one bit or by a borrow (0x00, 0x80,
+ * its neighbours) around it, since those are what a word-at-a-time test
+ * gets wrong. */
+START_TEST(test_bytes_find_agrees_with_a_loop)
+{
+	static const char wanted[] = { ' ', '=', ')', '\0', (char)0x80, (char)0xFF };
+	static const unsigned char fillers[] = { 'a', 0x00, 0x80, 0x21, 0x1F, 0x7F, 0xA0, 0x01 };
+	char text[40];
+	unsigned seed = 777;
+	for (size_t w = 0; w < sizeof wanted; w++)
+		for (int round = 0; round < 3000; round++) {
+			size_t len = (size_t)(round % 40);
+			for (size_t i = 0; i < len; i++) {
+				seed = seed * 1103515245u + 12345u;
+				unsigned r = (seed >> 16) % 12;
+				text[i] = r < 1 ? wanted[w]
+				                : (char)(r < 9 ? fillers[r - 1] : wanted[w] ^ (char)(1u << r));
+			}
+			for (size_t from = 0; from <= len; from++) {
+				size_t want = from;
+				while (want < len && text[want] != wanted[w])
+					want++;
+				size_t got = bytes_find(text, len, from, wanted[w]);
+				ck_assert_msg(got == want, "byte %02x from %zu of %zu: %zu, want %zu",
+				              (unsigned char)wanted[w], from, len, got, want);
+			}
+		}
+}
+END_TEST
+
 Suite *fields_suite(void)
 {
 	Suite *s = suite_create("fields");
@@ -527,6 +559,7 @@ Suite *fields_suite(void)
 	tcase_add_test(scan, test_scan_prefix_finds_the_phrase);
 	tcase_add_test(scan, test_tag_tokens_and_names);
 	tcase_add_test(scan, test_text_find_agrees_with_a_naive_search);
+	tcase_add_test(scan, test_bytes_find_agrees_with_a_loop);
 	suite_add_tcase(s, scan);
 
 	return s;

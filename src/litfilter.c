@@ -3,10 +3,11 @@
  * litfilter.h for the idea).
  *
  * The reader walks a pattern's top-level branches. In each it collects
- * runs of literal bytes that every match must contain, and keeps the best
- * "one of these" set: a single run, or the runs of a group's alternatives
- * when the group is not optional ("(?:sending|daily) quota" needs
- * "sending" or "daily", or " quota"). Anything else ends a run: a class, a
+ * runs of literal bytes that every match must contain, and keeps the two
+ * best "one of these" sets, each a single run or the runs of a group's
+ * alternatives when the group is not optional ("(?:sending|daily) quota"
+ * needs "sending" or "daily", and " quota"): a text must hold one of
+ * each. Anything else ends a run: a class, a
  * lookaround (read over, not into), a dot, an anchor, \d and the like, a
  * byte a quantifier makes optional. Syntax that could make it misread what
  * follows (\Q, \x.., \c, back references, inline options, verbs, POSIX
@@ -41,11 +42,19 @@ struct lit_source {
 	char *text;
 	size_t len;
 	size_t first;
+	/* A second "one of these" set the branch requires besides (in
+	 * filter->also from also_first, also_count runs; 0: none): "user
+	 * unknown" holds "user" but none of "disabled|suspended|...", so
+	 * "(?:account|user)\W+(?:is )?(?:disabled|suspended)" is never run on
+	 * it. */
+	size_t also_first, also_count;
 };
 
 struct lit_filter {
 	struct lit_branch *branches;
 	size_t count;
+	struct lit_branch *also; /* the second sets (lit_source) */
+	size_t also_count;
 	struct lit_source *sources;
 	size_t source_count;
 	bool gave_up;
@@ -107,7 +116,9 @@ struct reader {
 	unsigned depth;              /* groups read into around this one */
 	unsigned char run[RUN_MAX];  /* folded literal being read */
 	size_t run_len;
-	struct candidate best;       /* of the branch so far */
+	/* of the branch so far: the best set of literals, and the next best
+	 * one found elsewhere in it (every match holds one of each) */
+	struct candidate best, second;
 };
 
 /* The shortest run: what a text must hold at the least. */
@@ -143,6 +154,18 @@ static unsigned char peek(const struct reader *r, size_t ahead)
 	return r->at + ahead < r->len ? r->p[r->at + ahead] : '\0';
 }
 
+/* A set found at another place of the branch than the ones kept: every
+ * match holds one of its literals as well as one of theirs. */
+static void consider(struct reader *r, const struct candidate *c)
+{
+	if (better(c, &r->best)) {
+		r->second = r->best;
+		r->best = *c;
+	} else if (better(c, &r->second)) {
+		r->second = *c;
+	}
+}
+
 static void end_run(struct reader *r)
 {
 	if (r->run_len == 0)
@@ -150,8 +173,7 @@ static void end_run(struct reader *r)
 	struct candidate single = { .count = 1 };
 	memcpy(single.run[0], r->run, r->run_len);
 	single.len[0] = r->run_len;
-	if (better(&single, &r->best))
-		r->best = single;
+	consider(r, &single);
 	r->run_len = 0;
 }
 
@@ -303,7 +325,7 @@ static bool read_escape(struct reader *r, int *literal)
 	return non_literal(r);
 }
 
-static bool read_branch(struct reader *r, struct candidate *out);
+static bool read_branch(struct reader *r, struct candidate *out, struct candidate *also);
 
 /* A group that every match goes through: its alternatives' runs, one of
  * which a match holds, may be a better set than the branch has. Only
@@ -324,7 +346,7 @@ static void consider_group(struct reader *r, size_t open, size_t close)
 	struct candidate all = { .count = 0 };
 	for (;;) {
 		struct candidate one;
-		if (!read_branch(&sub, &one) || all.count + one.count > ALTERNATIVES_MAX)
+		if (!read_branch(&sub, &one, NULL) || all.count + one.count > ALTERNATIVES_MAX)
 			return;
 		for (size_t i = 0; i < one.count; i++) {
 			memcpy(all.run[all.count], one.run[i], one.len[i]);
@@ -334,8 +356,7 @@ static void consider_group(struct reader *r, size_t open, size_t close)
 			break;
 		sub.at++; /* the '|' */
 	}
-	if (better(&all, &r->best))
-		r->best = all;
+	consider(r, &all);
 }
 
 /* NOLINTNEXTLINE(misc-no-recursion) */
@@ -409,10 +430,10 @@ static void make_probes(const unsigned char *run, size_t len, struct lit_branch 
 /* One branch, up to its '|' or the end; false when it has no set of
  * literals of MIN_LITERAL bytes or more, or syntax beyond this reader. */
 /* NOLINTNEXTLINE(misc-no-recursion) */
-static bool read_branch(struct reader *r, struct candidate *out)
+static bool read_branch(struct reader *r, struct candidate *out, struct candidate *also)
 {
 	r->run_len = 0;
-	r->best.count = 0;
+	r->best.count = r->second.count = 0;
 	while (r->at < r->len && r->p[r->at] != '|')
 		if (!read_atom(r))
 			return false;
@@ -420,6 +441,10 @@ static bool read_branch(struct reader *r, struct candidate *out)
 	if (weakest(&r->best) < MIN_LITERAL)
 		return false;
 	*out = r->best;
+	if (also)
+		also->count = weakest(&r->second) >= MIN_LITERAL ? r->second.count : 0;
+	if (also && also->count)
+		*also = r->second;
 	return true;
 }
 
@@ -438,6 +463,7 @@ void lit_filter_free(struct lit_filter *filter)
 		free(filter->sources[i].text);
 	free(filter->sources);
 	free(filter->branches);
+	free(filter->also);
 	free(filter);
 }
 
@@ -447,9 +473,9 @@ bool lit_filter_add(struct lit_filter *filter, struct text pattern)
 		return false;
 	struct reader r = { .p = (const unsigned char *)pattern.ptr, .len = pattern.len };
 	for (;;) {
-		struct candidate best;
+		struct candidate best, also;
 		size_t start = r.at;
-		if (!read_branch(&r, &best)) {
+		if (!read_branch(&r, &best, &also)) {
 			filter->gave_up = true;
 			return false;
 		}
@@ -457,12 +483,21 @@ bool lit_filter_add(struct lit_filter *filter, struct text pattern)
 		                                sizeof *filter->sources);
 		filter->sources[filter->source_count++] = (struct lit_source){
 			xmemdup(pattern.ptr + start, r.at - start), r.at - start, filter->count,
+			filter->also_count, also.count,
 		};
 		filter->branches = xreallocarray(filter->branches, filter->count + best.count,
 		                                 sizeof *filter->branches);
 		for (size_t i = 0; i < best.count; i++) {
 			struct lit_branch *b = &filter->branches[filter->count++];
 			make_probes(best.run[i], best.len[i], b);
+			b->source = filter->source_count - 1;
+		}
+		if (also.count)
+			filter->also = xreallocarray(filter->also, filter->also_count + also.count,
+			                             sizeof *filter->also);
+		for (size_t i = 0; i < also.count; i++) {
+			struct lit_branch *b = &filter->also[filter->also_count++];
+			make_probes(also.run[i], also.len[i], b);
 			b->source = filter->source_count - 1;
 		}
 		if (r.at >= r.len)
@@ -484,12 +519,33 @@ static bool branch_may_match(const struct lit_branch *b, const struct lit_trigra
 	return true;
 }
 
+/* Whether one of runs [first, first + count) may be in the text. */
+static bool any_may_match(const struct lit_branch *runs, size_t first, size_t count,
+                          const struct lit_trigrams *t)
+{
+	for (size_t k = first; k < first + count; k++)
+		if (branch_may_match(&runs[k], t))
+			return true;
+	return false;
+}
+
+/* Top-level branch i: one of its first set, and of its second if it has
+ * one. */
+static bool source_may_match(const struct lit_filter *filter, size_t i,
+                             const struct lit_trigrams *t)
+{
+	const struct lit_source *s = &filter->sources[i];
+	size_t end = i + 1 < filter->source_count ? filter->sources[i + 1].first : filter->count;
+	return any_may_match(filter->branches, s->first, end - s->first, t) &&
+	       (s->also_count == 0 || any_may_match(filter->also, s->also_first, s->also_count, t));
+}
+
 bool lit_filter_may_match(const struct lit_filter *filter, const struct lit_trigrams *trigrams)
 {
 	if (!lit_filter_usable(filter))
 		return true;
-	for (size_t i = 0; i < filter->count; i++)
-		if (branch_may_match(&filter->branches[i], trigrams))
+	for (size_t i = 0; i < filter->source_count; i++)
+		if (source_may_match(filter, i, trigrams))
 			return true;
 	return false;
 }
@@ -521,8 +577,8 @@ size_t lit_filter_next_branch(const struct lit_filter *filter, size_t from,
 {
 	if (from >= lit_filter_branch_count(filter))
 		return lit_filter_branch_count(filter);
-	for (size_t k = filter->sources[from].first; k < filter->count; k++)
-		if (branch_may_match(&filter->branches[k], trigrams))
-			return filter->branches[k].source;
+	for (size_t i = from; i < filter->source_count; i++)
+		if (source_may_match(filter, i, trigrams))
+			return i;
 	return filter->source_count;
 }

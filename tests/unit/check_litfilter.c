@@ -96,6 +96,14 @@ static const struct {
 	{ "Tainted", "ta", false },
 	{ "Tainted", "", false },
 	{ "p=NoSuchUser", "p=DisabledUser", false },
+	/* a branch's second set of literals is required as well as its first */
+	{ "(?:account|user)\\W{1,2}(?:is )?(?:disabled|suspended)", "USER: is suspended", true },
+	{ "(?:account|user)\\W{1,2}(?:is )?(?:disabled|suspended)", "550 user unknown", false },
+	{ "client host .{0,80}?rejected|quota", "Client host [192.0.2.1] rejected", true },
+	{ "client host .{0,80}?rejected|quota", "client host accepted", false },
+	{ "client host .{0,80}?rejected|quota", "was rejected", false },
+	{ "abc(?:def)?ghi.jkl", "abcghixjkl", true },
+	{ "abc(?:def)?ghi.jkl", "abcdefxjkl", false },
 };
 
 START_TEST(test_lets_matches_through_and_turns_the_rest_away)

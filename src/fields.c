@@ -151,8 +151,7 @@ static int bare_word(const char *p, size_t n)
 bool fields_is_tag_token(const char *p, size_t n)
 {
 	/* a tag name is at most five bytes: a loop, not a call to memchr */
-	size_t limit = n < 6 ? n : 6;
-	for (size_t k = 0; k < limit; k++)
+	for (size_t k = 0; k < n && k < 6; k++)
 		if (p[k] == '=')
 			return tag_by_name(p, k) >= 0;
 	return false;

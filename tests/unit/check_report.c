@@ -505,6 +505,43 @@ START_TEST(test_events_by_rule_and_ip)
 }
 END_TEST
 
+/* Past REPORT_GROUPS_MAX addresses a new one goes to "(other addresses)",
+ * while one that has a group still counts there (report.c answers "has
+ * it a group?" from a bitmap first, which must never say no wrongly). */
+START_TEST(test_event_groups_are_bounded)
+{
+	struct run run;
+	start(&run, false, NULL, 0);
+	char ip[32];
+	for (int i = 0; i < REPORT_GROUPS_MAX + 5; i++) {
+		snprintf(ip, sizeof ip, "10.%d.%d.%d", i / 65536, i / 256 % 256, i % 256);
+		struct event e = make_event(LK_AUTH_FAILED, ip, "", "535 Incorrect authentication data",
+		                            DAY + 100);
+		run.sink.event(run.sink.state, &e);
+		/* every address with a group comes back, after the cap too */
+		if (i >= REPORT_GROUPS_MAX && i - REPORT_GROUPS_MAX < 3) {
+			for (int back = i - REPORT_GROUPS_MAX; back < REPORT_GROUPS_MAX; back += 997) {
+				snprintf(ip, sizeof ip, "10.%d.%d.%d", back / 65536, back / 256 % 256,
+				         back % 256);
+				e = make_event(LK_AUTH_FAILED, ip, "", "535 Incorrect authentication data",
+				               DAY + 200);
+				run.sink.event(run.sink.state, &e);
+			}
+		}
+	}
+	finish(&run);
+	/* 10005 addresses once, 3 x 11 of the first 10000 again */
+	assert_has(&run, "SMTP-TIME SECURITY EVENTS: 10038\n"
+	                 "\n"
+	                 "test.auth_failed: 10038 from 10001 addresses\n");
+	/* the five new ones only; the 33 returns went to their own groups */
+	assert_has(&run, "   (other addresses)     5  00:01:40\n");
+	assert_has(&run, "   10.0.0.0            2  00:01:40 .. 00:03:20\n");
+	assert_has(&run, "   +9991 more addresses, 10015 events\n");
+	stop(&run);
+}
+END_TEST
+
 /* A group shows its first event's host, or in parentheses the name the
  * client only claimed in HELO; a later event's never replaces it. Only
  * the groups shown are escaped and fitted, and those fit 80 columns. */
@@ -759,6 +796,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, test_top_lists_are_bounded);
 	tcase_add_test(tc, test_rules_bound_the_groups);
 	tcase_add_test(tc, test_events_by_rule_and_ip);
+	tcase_add_test(tc, test_event_groups_are_bounded);
 	tcase_add_test(tc, test_event_host_or_helo_of_the_first_event);
 	tcase_add_test(tc, test_pending_messages_show_last_status);
 	tcase_add_test(tc, test_escapes_control_bytes);

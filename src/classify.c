@@ -244,7 +244,9 @@ static bool phrase_matches(const struct phrase *p, struct text t)
 	}
 	if (t.len < p->length || !starts_with_phrase(t.ptr, p))
 		return false;
-	return p->how == STARTS || text_contains(t, p->also);
+	/* the words wanted besides the start ("(TCP/IP connection count",
+	 * " closed", " lost") end the lines that have them */
+	return p->how == STARTS || text_contains_from_end(t, p->also);
 }
 
 /* A table's entries that can match a text starting with a given byte, in

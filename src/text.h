@@ -129,6 +129,38 @@ static inline bool text_contains(struct text t, const char *s)
 	return text_find(t, s) >= 0;
 }
 
+/* text_contains's answer, looked for from the end: for words that
+ * usually end the texts that have them, where the last place looked at
+ * first is nearly always the one ("SMTP connection ... closed by QUIT",
+ * a third of a busy log, whose classification this makes 30% cheaper).
+ * Past TEXT_FIND_CANDIDATES candidates that are no match, text_contains
+ * answers, so a hostile line costs no more than there. */
+static inline bool text_contains_from_end(struct text t, const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return true;
+	if (t.len < n)
+		return false;
+	size_t k = 0; /* the byte looked for: s[k], as in text_find */
+	while (k + 1 < n && s[k] == ' ')
+		k++;
+	/* s may start in [0, starts), so s[k] be in [k, starts + k) */
+	size_t starts = t.len - n + 1;
+	for (unsigned candidates = 0; starts > 0; candidates++) {
+		if (candidates == TEXT_FIND_CANDIDATES)
+			return text_contains(text_make(t.ptr, starts + n - 1), s);
+		const char *p = memrchr(t.ptr + k, s[k], starts);
+		if (p == NULL)
+			return false;
+		size_t i = (size_t)(p - t.ptr) - k;
+		if (memcmp(t.ptr + i, s, n) == 0)
+			return true;
+		starts = i;
+	}
+	return false;
+}
+
 /* FNV-1a over n bytes, continuing from h: the hash for tables of IDs and
  * cause keys, and for fingerprints kept in --state files (so it must not
  * change). Start with TEXT_HASH_SEED (plus a salt to keep families of

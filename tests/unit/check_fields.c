@@ -527,6 +527,40 @@ START_TEST(test_bytes_find_agrees_with_a_loop)
 }
 END_TEST
 
+/* Over many small texts of few letters (so that a needle's bytes recur
+ * and candidates fail), and past the candidates after which the forward
+ * search answers: the same answer as text_contains. */
+START_TEST(test_contains_from_end_agrees_with_contains)
+{
+	static const char *const needles[] = { "a", "ab", " ab", "  b", "aba", "b a", "abab",
+		                               " closed", "(TCP/IP connection count" };
+	static const char letters[] = "ab (c";
+	char text[64];
+	unsigned seed = 4242;
+	for (size_t w = 0; w < sizeof needles / sizeof *needles; w++)
+		for (int round = 0; round < 4000; round++) {
+			size_t len = (size_t)(round % 64);
+			for (size_t i = 0; i < len; i++) {
+				seed = seed * 1103515245u + 12345u;
+				text[i] = letters[(seed >> 16) % 5];
+			}
+			/* now and then the needle itself, somewhere */
+			size_t n = strlen(needles[w]);
+			if (round % 7 == 0 && len >= n)
+				memcpy(text + (seed >> 8) % (len - n + 1), needles[w], n);
+			struct text t = text_make(text, len);
+			ck_assert_msg(text_contains_from_end(t, needles[w]) == text_contains(t, needles[w]),
+			              "\"%s\" in \"%.*s\"", needles[w], (int)len, text);
+		}
+	/* a needle only at the start, behind many failing candidates */
+	memset(text, 'a', sizeof text);
+	memcpy(text, "ab", 2);
+	ck_assert(text_contains_from_end(text_make(text, sizeof text), "ab"));
+	ck_assert(!text_contains_from_end(text_make(text + 1, sizeof text - 1), "ab"));
+	ck_assert(text_contains_from_end(text_make(text, 0), ""));
+}
+END_TEST
+
 Suite *fields_suite(void)
 {
 	Suite *s = suite_create("fields");
@@ -560,6 +594,7 @@ Suite *fields_suite(void)
 	tcase_add_test(scan, test_tag_tokens_and_names);
 	tcase_add_test(scan, test_text_find_agrees_with_a_naive_search);
 	tcase_add_test(scan, test_bytes_find_agrees_with_a_loop);
+	tcase_add_test(scan, test_contains_from_end_agrees_with_contains);
 	suite_add_tcase(s, scan);
 
 	return s;

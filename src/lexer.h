@@ -49,16 +49,32 @@ enum line_flag {
  * every line's ID, and the transaction table most lines'. Three words,
  * mixed by multiplication; the high bits are the well-mixed ones, folded
  * down so that a mask of the low bits may index. */
+static inline uint64_t message_id_word(const char *p)
+{
+	uint64_t word;
+	memcpy(&word, p, sizeof word);
+	return word;
+}
+
 static inline uint64_t message_id_hash(const char *id, size_t length)
 {
 	uint64_t words[3] = { 0, 0, 0 };
-	/* copies of a known size for the two lengths IDs have: no call */
-	if (length == 16)
-		memcpy(words, id, 16);
-	else if (length == 23)
-		memcpy(words, id, 23);
-	else
+	/* The two lengths IDs have, read in place: copied to the stack first,
+	 * the third word of a 23-byte ID was read back across two stores, a
+	 * stall the CPU cannot forward (6% of txn_feed). A 23-byte ID's
+	 * bytes 16..22 are the last eight but one, shifted (so on a
+	 * little-endian machine the words are the copy's; either way each
+	 * length is hashed one way only). */
+	if (length == 16) {
+		words[0] = message_id_word(id);
+		words[1] = message_id_word(id + 8);
+	} else if (length == 23) {
+		words[0] = message_id_word(id);
+		words[1] = message_id_word(id + 8);
+		words[2] = message_id_word(id + 15) >> 8;
+	} else {
 		memcpy(words, id, length < sizeof words ? length : sizeof words);
+	}
 	uint64_t h = (words[0] ^ (uint64_t)length) * UINT64_C(0x9E3779B97F4A7C15);
 	h = (h ^ words[1]) * UINT64_C(0xC2B2AE3D27D4EB4F);
 	h = (h ^ words[2]) * UINT64_C(0x165667B19E3779F9);

@@ -118,6 +118,16 @@ static bool slot_free(struct linepipe *pipe)
 	return pipe->filled - pipe->seen_consumed < LINEPIPE_SLOTS || atomic_load(&pipe->stop);
 }
 
+/* What a producer that found no free slot waits for: LINEPIPE_REFILL of
+ * them, so that it wakes for a run of lines rather than for each batch
+ * the consumer hands back. */
+static bool slots_refillable(struct linepipe *pipe)
+{
+	pipe->seen_consumed = atomic_load(&pipe->consumed);
+	return pipe->filled - pipe->seen_consumed <= LINEPIPE_SLOTS - LINEPIPE_REFILL ||
+	       atomic_load(&pipe->stop);
+}
+
 /* Where the bytes the consumer may still use begin: the end of the last
  * slot it handed back. The producer wrote that bytes_end itself, and has
  * not written over it: with at most LINEPIPE_SLOTS - 1 slots in use, the
@@ -162,7 +172,7 @@ static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 {
 	if (!slot_free(pipe)) {
 		publish_produced(pipe);
-		wait_until(pipe, &pipe->producer_waiting, slot_free);
+		wait_until(pipe, &pipe->producer_waiting, slots_refillable);
 	}
 	uint64_t bytes_before = pipe->bytes_written;
 	char *copy = room_for(pipe, raw->text.len);
@@ -219,10 +229,16 @@ static void *produce(void *arg)
 
 /* ---- the consumer ---- */
 
+/* A producer waiting for slots is woken once LINEPIPE_REFILL are free
+ * (slots_refillable), not at every batch before. It published all it
+ * filled before it waited, and seen_produced is at most that: the test
+ * here holds whenever the producer's does, so no wake-up it needs is
+ * skipped (an early one only sends it back to sleep). */
 static void publish_consumed(struct linepipe *pipe)
 {
 	atomic_store(&pipe->consumed, pipe->released);
-	wake_other(pipe, &pipe->producer_waiting);
+	if (pipe->seen_produced - pipe->released <= LINEPIPE_SLOTS - LINEPIPE_REFILL)
+		wake_other(pipe, &pipe->producer_waiting);
 }
 
 /* done is set after the last publication: once it is seen, produced is

@@ -467,6 +467,21 @@ void lit_filter_free(struct lit_filter *filter)
 	free(filter);
 }
 
+/* A set of literals onto a list of branches (filter->branches or
+ * filter->also): each probed, each of the source numbered `source`. */
+static void append_set(struct lit_branch **list, size_t *count, const struct candidate *set,
+                       size_t source)
+{
+	if (set->count == 0)
+		return;
+	*list = xreallocarray(*list, *count + set->count, sizeof **list);
+	for (size_t i = 0; i < set->count; i++) {
+		struct lit_branch *b = &(*list)[(*count)++];
+		make_probes(set->run[i], set->len[i], b);
+		b->source = source;
+	}
+}
+
 bool lit_filter_add(struct lit_filter *filter, struct text pattern)
 {
 	if (filter->gave_up)
@@ -485,21 +500,8 @@ bool lit_filter_add(struct lit_filter *filter, struct text pattern)
 			xmemdup(pattern.ptr + start, r.at - start), r.at - start, filter->count,
 			filter->also_count, also.count,
 		};
-		filter->branches = xreallocarray(filter->branches, filter->count + best.count,
-		                                 sizeof *filter->branches);
-		for (size_t i = 0; i < best.count; i++) {
-			struct lit_branch *b = &filter->branches[filter->count++];
-			make_probes(best.run[i], best.len[i], b);
-			b->source = filter->source_count - 1;
-		}
-		if (also.count)
-			filter->also = xreallocarray(filter->also, filter->also_count + also.count,
-			                             sizeof *filter->also);
-		for (size_t i = 0; i < also.count; i++) {
-			struct lit_branch *b = &filter->also[filter->also_count++];
-			make_probes(also.run[i], also.len[i], b);
-			b->source = filter->source_count - 1;
-		}
+		append_set(&filter->branches, &filter->count, &best, filter->source_count - 1);
+		append_set(&filter->also, &filter->also_count, &also, filter->source_count - 1);
 		if (r.at >= r.len)
 			return true;
 		r.at++; /* the '|' */

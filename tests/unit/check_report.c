@@ -508,21 +508,26 @@ END_TEST
 /* Past REPORT_GROUPS_MAX addresses a new one goes to "(other addresses)",
  * while one that has a group still counts there (report.c answers "has
  * it a group?" from a bitmap first, which must never say no wrongly). */
+/* The n-th of many distinct client addresses. */
+static void address_number(char *ip, size_t size, int n)
+{
+	snprintf(ip, size, "10.%d.%d.%d", n / 65536, n / 256 % 256, n % 256);
+}
+
 START_TEST(test_event_groups_are_bounded)
 {
 	struct run run;
 	start(&run, false, NULL, 0);
 	char ip[32];
 	for (int i = 0; i < REPORT_GROUPS_MAX + 5; i++) {
-		snprintf(ip, sizeof ip, "10.%d.%d.%d", i / 65536, i / 256 % 256, i % 256);
+		address_number(ip, sizeof ip, i);
 		struct event e = make_event(LK_AUTH_FAILED, ip, "", "535 Incorrect authentication data",
 		                            DAY + 100);
 		run.sink.event(run.sink.state, &e);
 		/* every address with a group comes back, after the cap too */
 		if (i >= REPORT_GROUPS_MAX && i - REPORT_GROUPS_MAX < 3) {
 			for (int back = i - REPORT_GROUPS_MAX; back < REPORT_GROUPS_MAX; back += 997) {
-				snprintf(ip, sizeof ip, "10.%d.%d.%d", back / 65536, back / 256 % 256,
-				         back % 256);
+				address_number(ip, sizeof ip, back);
 				e = make_event(LK_AUTH_FAILED, ip, "", "535 Incorrect authentication data",
 				               DAY + 200);
 				run.sink.event(run.sink.state, &e);

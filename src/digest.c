@@ -286,5 +286,6 @@ void digest_free(struct digest *d)
 
 struct record_sink digest_sink(struct digest *d)
 {
-	return (struct record_sink){ d, on_message, on_event, NULL, on_finish, NULL };
+	return (struct record_sink){ .state = d, .message = on_message, .event = on_event,
+	                             .finish = on_finish };
 }

@@ -283,5 +283,6 @@ void export_free(struct export *x)
 
 struct record_sink export_sink(struct export *x)
 {
-	return (struct record_sink){ x, on_message, on_event, NULL, on_finish, NULL };
+	return (struct record_sink){ .state = x, .message = on_message, .event = on_event,
+	                             .finish = on_finish, .arrival_details = true };
 }

@@ -1271,5 +1271,6 @@ void report_free(struct report *r)
 
 struct record_sink report_sink(struct report *r)
 {
-	return (struct record_sink){ r, on_message, on_event, NULL, on_finish, NULL };
+	return (struct record_sink){ .state = r, .message = on_message, .event = on_event,
+	                             .finish = on_finish };
 }

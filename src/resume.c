@@ -177,8 +177,10 @@ static int on_finish(void *state, const struct txn_summary *summary)
 struct record_sink resume_sink(struct resume *r, struct record_sink *inner)
 {
 	r->inner = inner;
-	return (struct record_sink){ r, on_message, on_event, on_loose_line, on_finish,
-		                     on_unchanged };
+	return (struct record_sink){ .state = r, .message = on_message, .event = on_event,
+		                     .loose_line = on_loose_line, .finish = on_finish,
+		                     .unchanged = on_unchanged,
+		                     .arrival_details = inner->arrival_details };
 }
 
 /* ---- the next state ---- */

@@ -348,5 +348,6 @@ void summary_free(struct summary *s)
 
 struct record_sink summary_sink(struct summary *s)
 {
-	return (struct record_sink){ s, on_message, on_event, NULL, on_finish, NULL };
+	return (struct record_sink){ .state = s, .message = on_message, .event = on_event,
+	                             .finish = on_finish };
 }

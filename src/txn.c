@@ -674,6 +674,24 @@ static void on_deferral(struct txn_table *table, struct message *m, const struct
 	}
 }
 
+/* What only the export writes (record_sink.arrival_details). */
+static void keep_arrival_details(struct message *m, const struct fields *f)
+{
+	struct arrival *a = &m->arrival;
+	a->protocol = keep(m, fields_get(f, FIELD_P));
+	a->auth = keep(m, fields_get(f, FIELD_A));
+	a->user = keep(m, fields_get(f, FIELD_U));
+	a->tls = keep(m, fields_get(f, FIELD_X));
+	a->message_id = keep(m, fields_get(f, FIELD_ID));
+	struct host_view host;
+	if (fields_has(f, FIELD_H) && fields_parse_host(fields_get(f, FIELD_H), &host)) {
+		a->host = keep(m, host.name);
+		a->helo = keep(m, host.helo);
+		a->ip = keep(m, host.ip);
+		a->port = keep(m, host.port);
+	}
+}
+
 static void on_arrival(struct txn_table *table, struct message *m, const struct log_line *line)
 {
 	const struct fields *f = &line->fields;
@@ -681,11 +699,6 @@ static void on_arrival(struct txn_table *table, struct message *m, const struct 
 	a->seen = true;
 	a->time = line->epoch;
 	a->sender = keep(m, line->address);
-	a->protocol = keep(m, fields_get(f, FIELD_P));
-	a->auth = keep(m, fields_get(f, FIELD_A));
-	a->user = keep(m, fields_get(f, FIELD_U));
-	a->tls = keep(m, fields_get(f, FIELD_X));
-	a->message_id = keep(m, fields_get(f, FIELD_ID));
 	struct text size = fields_get(f, FIELD_S);
 	a->size = 0;
 	for (size_t i = 0; i < size.len && size.ptr[i] >= '0' && size.ptr[i] <= '9'; i++)
@@ -695,13 +708,8 @@ static void on_arrival(struct txn_table *table, struct message *m, const struct 
 		fields_unquote(fields_get(f, FIELD_T), &table->scratch);
 		a->subject = keep(m, strbuf_text(&table->scratch));
 	}
-	struct host_view host;
-	if (fields_has(f, FIELD_H) && fields_parse_host(fields_get(f, FIELD_H), &host)) {
-		a->host = keep(m, host.name);
-		a->helo = keep(m, host.helo);
-		a->ip = keep(m, host.ip);
-		a->port = keep(m, host.port);
-	}
+	if (table->out->arrival_details)
+		keep_arrival_details(m, f);
 	struct text parent = fields_get(f, FIELD_R);
 	if (parent.len && lexer_is_message_id(parent.ptr, parent.len)) {
 		memcpy(m->bounce_of, parent.ptr, parent.len);

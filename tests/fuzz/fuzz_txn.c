@@ -95,8 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct fan_out fan = { { report_sink(report), summary_sink(summary), export_sink(export),
 		                 drilldown_sink(drilldown) } };
-	struct record_sink records = { &fan, fan_message, fan_event, fan_loose_line, fan_finish,
-		                       NULL };
+	struct record_sink records = { .state = &fan, .message = fan_message, .event = fan_event,
+		                       .loose_line = fan_loose_line, .finish = fan_finish,
+		                       .arrival_details = true /* the export's */ };
 	struct txn_options txn_options = { .keep_lines = true };
 	struct txn_table *table = txn_new(&txn_options, &records);
 	drilldown_watch_table(drilldown, table);

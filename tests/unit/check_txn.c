@@ -129,7 +129,8 @@ static void run_lines(struct capture *c, const struct txn_options *options,
                       const char *const *lines)
 {
 	memset(c, 0, sizeof *c);
-	struct record_sink sink = { c, on_message, on_event, on_loose, on_finish, NULL };
+	struct record_sink sink = { .state = c, .message = on_message, .event = on_event,
+	                            .loose_line = on_loose, .finish = on_finish };
 	struct txn_table *table = txn_new(options, &sink);
 	struct lexer *lexer = lexer_new();
 	struct log_line line;
@@ -468,7 +469,8 @@ START_TEST(test_time_window)
 	write_file(path, text, sizeof text - 1);
 	struct capture c;
 	memset(&c, 0, sizeof c);
-	struct record_sink sink = { &c, on_message, on_event, on_loose, on_finish, NULL };
+	struct record_sink sink = { .state = &c, .message = on_message, .event = on_event,
+	                            .loose_line = on_loose, .finish = on_finish };
 	struct txn_options options = { .keep_lines = true };
 	struct txn_table *table = txn_new(&options, &sink);
 	struct sink line_sink = txn_sink(table);
@@ -502,7 +504,8 @@ START_TEST(test_message_across_rotated_files)
 	}
 	struct capture c;
 	memset(&c, 0, sizeof c);
-	struct record_sink sink = { &c, on_message, on_event, on_loose, on_finish, NULL };
+	struct record_sink sink = { .state = &c, .message = on_message, .event = on_event,
+	                            .loose_line = on_loose, .finish = on_finish };
 	struct txn_options options = { .keep_lines = true };
 	struct txn_table *table = txn_new(&options, &sink);
 	struct sink line_sink = txn_sink(table);
@@ -555,7 +558,7 @@ START_TEST(test_many_messages_grow_and_shrink_the_table)
 	 * every other one: lookups must still find the rest */
 	struct capture c;
 	memset(&c, 0, sizeof c);
-	struct record_sink sink = { &c, NULL, NULL, NULL, on_finish, NULL };
+	struct record_sink sink = { .state = &c, .finish = on_finish };
 	struct txn_options options = { 0 };
 	struct txn_table *table = txn_new(&options, &sink);
 	struct lexer *lexer = lexer_new();
@@ -615,8 +618,9 @@ START_TEST(test_replayed_lines_rebuild_but_do_not_count)
 	};
 	struct capture c;
 	memset(&c, 0, sizeof c);
-	struct record_sink records = { &c, on_message, on_event, on_loose, on_finish,
-		                       count_unchanged };
+	struct record_sink records = { .state = &c, .message = on_message, .event = on_event,
+		                       .loose_line = on_loose, .finish = on_finish,
+		                       .unchanged = count_unchanged };
 	struct txn_options options = { .keep_lines = true };
 	struct txn_table *table = txn_new(&options, &records);
 	struct sink sink = txn_sink(table);
@@ -681,7 +685,7 @@ START_TEST(test_evictions_keep_every_open_message_found)
 	 * it lands past a hole where no lookup reaches it */
 	struct capture c;
 	memset(&c, 0, sizeof c);
-	struct record_sink sink = { &c, NULL, NULL, NULL, on_finish, NULL };
+	struct record_sink sink = { .state = &c, .finish = on_finish };
 	enum { OPEN = 700, N = 20000 };
 	struct txn_options options = { .max_open = OPEN };
 	struct txn_table *table = txn_new(&options, &sink);
@@ -711,7 +715,7 @@ static void run_generated(struct capture *c, const struct txn_options *options, 
                           void (*line_at)(size_t i, char *buf, size_t size))
 {
 	memset(c, 0, sizeof *c);
-	struct record_sink sink = { c, on_message, NULL, NULL, on_finish, NULL };
+	struct record_sink sink = { .state = c, .message = on_message, .finish = on_finish };
 	struct txn_table *table = txn_new(options, &sink);
 	struct lexer *lexer = lexer_new();
 	struct log_line line;

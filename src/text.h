@@ -176,6 +176,28 @@ static inline uint64_t text_hash(uint64_t h, const char *s, size_t n)
 	return h;
 }
 
+/* The last `left` (< 8) of n bytes as a word, read whole: a memcpy of a
+ * variable length into a word is a call, and reading the word back
+ * straight after its bytes were stored one by one stalls. Overlapping
+ * reads give the same word for the same bytes, which is all a hash needs. */
+static inline uint64_t bytes_tail(const unsigned char *bytes, size_t n, size_t left)
+{
+	uint64_t word;
+	if (left == 0)
+		return 0;
+	if (n >= 8) { /* the last eight, less the ones already taken */
+		memcpy(&word, bytes + n - 8, 8);
+		return word >> (8 * (8 - left));
+	}
+	if (n >= 4) {
+		uint32_t low, high;
+		memcpy(&low, bytes, 4);
+		memcpy(&high, bytes + n - 4, 4);
+		return (uint64_t)low | (uint64_t)high << 32;
+	}
+	return (uint64_t)bytes[0] | (uint64_t)bytes[n / 2] << 8 | (uint64_t)bytes[n - 1] << 16;
+}
+
 /* A hash of n bytes taken eight at a time, for keys hashed on every line
  * or more (recipient addresses, memo keys): a few instructions a word
  * where text_hash takes a few a byte. The high bits are the well-mixed
@@ -192,10 +214,7 @@ static inline uint64_t bytes_hash(const void *key, size_t n)
 		h = (h ^ word) * UINT64_C(0xC2B2AE3D27D4EB4F);
 		h ^= h >> 31;
 	}
-	uint64_t tail = 0;
-	if (n > i)
-		memcpy(&tail, bytes + i, n - i);
-	h = (h ^ tail) * UINT64_C(0x165667B19E3779F9);
+	h = (h ^ bytes_tail(bytes, n, n - i)) * UINT64_C(0x165667B19E3779F9);
 	return h ^ h >> 29;
 }
 

@@ -561,6 +561,32 @@ START_TEST(test_contains_from_end_agrees_with_contains)
 }
 END_TEST
 
+/* bytes_hash reads its tail in whole words: the hash must still depend
+ * on every byte of the key and on nothing around it. */
+START_TEST(test_bytes_hash_sees_every_byte_and_no_other)
+{
+	unsigned char key[48], around[64];
+	for (size_t i = 0; i < sizeof key; i++)
+		key[i] = (unsigned char)(i * 37 + 11);
+	for (size_t n = 0; n <= 40; n++) {
+		uint64_t h = bytes_hash(key, n);
+		/* the same bytes elsewhere, between other bytes */
+		for (size_t at = 0; at < 8; at++) {
+			memset(around, 0xA5 ^ (int)at, sizeof around);
+			memcpy(around + at, key, n);
+			ck_assert_msg(bytes_hash(around + at, n) == h, "length %zu at +%zu", n, at);
+		}
+		/* one byte changed, anywhere: a different hash (each step of
+		 * the hash is one to one in what it takes in) */
+		for (size_t i = 0; i < n; i++) {
+			key[i] ^= 0x40;
+			ck_assert_msg(bytes_hash(key, n) != h, "length %zu, byte %zu", n, i);
+			key[i] ^= 0x40;
+		}
+	}
+}
+END_TEST
+
 Suite *fields_suite(void)
 {
 	Suite *s = suite_create("fields");
@@ -595,6 +621,7 @@ Suite *fields_suite(void)
 	tcase_add_test(scan, test_text_find_agrees_with_a_naive_search);
 	tcase_add_test(scan, test_bytes_find_agrees_with_a_loop);
 	tcase_add_test(scan, test_contains_from_end_agrees_with_contains);
+	tcase_add_test(scan, test_bytes_hash_sees_every_byte_and_no_other);
 	suite_add_tcase(s, scan);
 
 	return s;

@@ -263,6 +263,11 @@ struct phrase_index {
 	bool built;
 	uint16_t start[256 + 1]; /* entries for byte b: order[start[b] .. start[b + 1]) */
 	uint8_t order[INDEX_MAX];
+	/* Each entry's first bytes (up to eight) as a word, and which bytes
+	 * of the word count (none for an entry not anchored at the start):
+	 * a text's first eight bytes rule out nearly every entry the index
+	 * offers without reading the entry or calling memcmp. */
+	uint64_t prefix[TABLE_MAX], prefix_mask[TABLE_MAX];
 };
 
 _Static_assert(sizeof body_phrases / sizeof *body_phrases <= TABLE_MAX, "entries fit in a byte");
@@ -286,6 +291,16 @@ static void build_index(const struct phrase *table, size_t count, struct phrase_
 				index->order[n++] = (uint8_t)i;
 	}
 	index->start[256] = (uint16_t)n;
+	for (size_t i = 0; i < count; i++) {
+		const struct phrase *p = &table[i];
+		bool anchored = p->how == STARTS || p->how == STARTS_AND_CONTAINS;
+		size_t used = anchored ? (p->length < 8 ? p->length : 8) : 0;
+		unsigned char bytes[8] = { 0 }, mask[8] = { 0 };
+		memcpy(bytes, p->text, used);
+		memset(mask, 0xFF, used);
+		memcpy(&index->prefix[i], bytes, 8);
+		memcpy(&index->prefix_mask[i], mask, 8);
+	}
 	index->built = true;
 }
 
@@ -297,9 +312,14 @@ static enum line_kind lookup(const struct phrase *table, size_t count,
 	if (t.len == 0)
 		return LK_UNKNOWN; /* every phrase has at least one byte */
 	unsigned char b = (unsigned char)t.ptr[0];
-	for (size_t k = index->start[b]; k < index->start[b + 1]; k++)
-		if (phrase_matches(&table[index->order[k]], t))
-			return table[index->order[k]].kind;
+	uint64_t first = 0;
+	memcpy(&first, t.ptr, t.len < 8 ? t.len : 8); /* short: zeros match no byte of a longer entry */
+	for (size_t k = index->start[b]; k < index->start[b + 1]; k++) {
+		size_t i = index->order[k];
+		if (((first ^ index->prefix[i]) & index->prefix_mask[i]) == 0 &&
+		    phrase_matches(&table[i], t))
+			return table[i].kind;
+	}
 	return LK_UNKNOWN;
 }
 

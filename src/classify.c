@@ -333,6 +333,20 @@ static struct text after_first_colon(struct text t)
 	return at < 0 ? t : text_skip(t, (size_t)at + 2);
 }
 
+/* Kinds whose lines say what happened and never why: no ": reason" to
+ * look for (each would be scanned whole for one), and a third of a busy
+ * log is connections opened and closed. */
+static bool states_no_reason(enum line_kind kind)
+{
+	switch (kind) {
+	case LK_CONNECTION_OPEN: case LK_CONNECTION_CLOSED: case LK_ARGUMENTS:
+	case LK_QUEUE_RUN_START: case LK_QUEUE_RUN_END: case LK_DAEMON_START:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static bool starts_with_host_identification(struct text body)
 {
 	if (body.len < 3)
@@ -417,7 +431,9 @@ void classify_body(struct log_line *out)
 		fields_scan(body.ptr + 9, body.len - 9, false, false, &out->fields, NULL);
 		return;
 	}
-	out->message = kind == LK_UNKNOWN ? body : after_first_colon(body);
+	out->message = kind == LK_UNKNOWN ? body
+	               : states_no_reason(kind) ? text_make(NULL, 0)
+	                                        : after_first_colon(body);
 	if (kind == LK_UNKNOWN && out->message_id.len && is_old_host_error(body)) {
 		out->kind = LK_HOST_ERROR;
 		long bracket = text_find(body, "] ");

@@ -107,7 +107,9 @@ struct log_line {
 	 * for <= the sender. Non-flag lines: empty. */
 	struct text address;
 	/* Free text: the error after ": " / " : " on ** == and per-host lines,
-	 * the rejection reason, the rest of an unknown line. May be empty. */
+	 * the rejection reason, the rest of an unknown line. May be empty;
+	 * always is for kinds that state no reason (a connection opened or
+	 * closed, arguments, a queue run's start or end, a daemon's start). */
 	struct text message;
 	/* == lines with a positive errno: its strerror ("Connection refused"),
 	 * which Exim writes before the host; empty otherwise. */

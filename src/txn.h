@@ -193,7 +193,7 @@ struct record_sink {
 	void (*unchanged)(void *state, const struct message *message);
 	/* The sink reads the arrival's protocol, host, ip, port, helo, auth,
 	 * user, tls and message_id; without it they are "". Only the export
-	 * does: copying them was 5% of a report's time. */
+	 * does: copying them was 4% of a report's time. */
 	bool arrival_details;
 };
 

@@ -23,7 +23,6 @@
 
 #define MIN_LITERAL 3   /* one trigram */
 #define RUN_MAX 64      /* a prefix of a required run is required too */
-#define PROBES 8        /* trigrams tested per branch, spread along its run */
 #define ALTERNATIVES_MAX 8 /* runs in one "one of these" set */
 #define NESTING_MAX 8   /* groups read into, one inside another */
 #define HASH_SHIFT 20   /* 32 - log2(LIT_TRIGRAM_BITS) */
@@ -31,8 +30,7 @@
 _Static_assert(LIT_TRIGRAM_BITS == 1u << (32 - HASH_SHIFT), "hash width and bitset size agree");
 
 struct lit_branch {
-	uint16_t probe[PROBES];
-	unsigned count;
+	struct lit_probe_set probes; /* spread along its run */
 	size_t source; /* the top-level branch it stands for */
 };
 
@@ -417,10 +415,10 @@ static bool read_atom(struct reader *r)
 	return true;
 }
 
-static void make_probes(const unsigned char *run, size_t len, struct lit_branch *out)
+static void make_probes(const unsigned char *run, size_t len, struct lit_probe_set *out)
 {
 	size_t trigrams = len - 2;
-	out->count = trigrams < PROBES ? (unsigned)trigrams : PROBES;
+	out->count = trigrams < LIT_PROBES ? (unsigned)trigrams : LIT_PROBES;
 	for (unsigned k = 0; k < out->count; k++) {
 		size_t at = out->count == 1 ? 0 : k * (trigrams - 1) / (out->count - 1);
 		out->probe[k] = (uint16_t)trigram_hash(run[at], run[at + 1], run[at + 2]);
@@ -477,7 +475,7 @@ static void append_set(struct lit_branch **list, size_t *count, const struct can
 	*list = xreallocarray(*list, *count + set->count, sizeof **list);
 	for (size_t i = 0; i < set->count; i++) {
 		struct lit_branch *b = &(*list)[(*count)++];
-		make_probes(set->run[i], set->len[i], b);
+		make_probes(set->run[i], set->len[i], &b->probes);
 		b->source = source;
 	}
 }
@@ -513,20 +511,12 @@ bool lit_filter_usable(const struct lit_filter *filter)
 	return filter != NULL && !filter->gave_up && filter->count > 0;
 }
 
-static bool branch_may_match(const struct lit_branch *b, const struct lit_trigrams *t)
-{
-	for (unsigned k = 0; k < b->count; k++)
-		if (!(t->bits[b->probe[k] / 64] & (UINT64_C(1) << (b->probe[k] % 64))))
-			return false;
-	return true;
-}
-
 /* Whether one of runs [first, first + count) may be in the text. */
 static bool any_may_match(const struct lit_branch *runs, size_t first, size_t count,
                           const struct lit_trigrams *t)
 {
 	for (size_t k = first; k < first + count; k++)
-		if (branch_may_match(&runs[k], t))
+		if (lit_probe_set_holds(&runs[k].probes, t))
 			return true;
 	return false;
 }
@@ -567,11 +557,11 @@ size_t lit_filter_probe_sets(const struct lit_filter *filter)
 	return lit_filter_usable(filter) ? filter->count : 0;
 }
 
-unsigned lit_filter_first_probe(const struct lit_filter *filter, size_t set)
+const struct lit_probe_set *lit_filter_probe_set(const struct lit_filter *filter, size_t set)
 {
 	/* every set has a probe: a branch without a run of MIN_LITERAL bytes
 	 * makes the reader give up */
-	return filter->branches[set].probe[0];
+	return &filter->branches[set].probes;
 }
 
 size_t lit_filter_next_branch(const struct lit_filter *filter, size_t from,

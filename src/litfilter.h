@@ -63,13 +63,29 @@ struct text lit_filter_branch(const struct lit_filter *filter, size_t i);
 size_t lit_filter_next_branch(const struct lit_filter *filter, size_t from,
                               const struct lit_trigrams *trigrams);
 
-/* What the filter tests first: for a usable filter, the number of sets of
- * trigrams it tests (one or more per branch), and the trigram (its bit in
- * struct lit_trigrams) each set tests first. A text whose trigrams hold
- * none of these first trigrams gets "cannot match" from the filter, so a
- * caller may look them up in the text's bits instead of asking the
- * filter. 0 for a filter that is not usable. */
+/* The trigrams (bits of struct lit_trigrams) that one set of a filter
+ * tests: a text that lacks any of them cannot hold the set's literal. */
+#define LIT_PROBES 8
+struct lit_probe_set {
+	uint16_t probe[LIT_PROBES];
+	unsigned count; /* 1 .. LIT_PROBES */
+};
+
+static inline bool lit_probe_set_holds(const struct lit_probe_set *set,
+                                       const struct lit_trigrams *trigrams)
+{
+	for (unsigned k = 0; k < set->count; k++)
+		if (!(trigrams->bits[set->probe[k] / 64] & (UINT64_C(1) << (set->probe[k] % 64))))
+			return false;
+	return true;
+}
+
+/* What the filter tests: for a usable filter, the number of probe sets
+ * (one or more per branch), and each of them. A text that holds none of
+ * the sets whole gets "cannot match" from the filter, so a caller may
+ * look the sets up by one of their trigrams in the text's bits instead of
+ * asking the filter. 0 for a filter that is not usable. */
 size_t lit_filter_probe_sets(const struct lit_filter *filter);
-unsigned lit_filter_first_probe(const struct lit_filter *filter, size_t set);
+const struct lit_probe_set *lit_filter_probe_set(const struct lit_filter *filter, size_t set);
 
 #endif

@@ -122,6 +122,51 @@ START_TEST(test_lets_matches_through_and_turns_the_rest_away)
 }
 END_TEST
 
+/* Whether the text holds one of the filter's probe sets whole. */
+static bool some_probe_set_holds(const struct lit_filter *f, const struct lit_trigrams *tri)
+{
+	for (size_t k = 0; k < lit_filter_probe_sets(f); k++)
+		if (lit_probe_set_holds(lit_filter_probe_set(f, k), tri))
+			return true;
+	return false;
+}
+
+/* The probe sets are what rules.c's screen files and tests in place of
+ * the filter: a text the filter may let through holds one of them whole
+ * (else the screen would turn away a match), and a text that holds none
+ * of a pattern's literals holds none of them. */
+START_TEST(test_probe_sets_hold_where_the_filter_may_match)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct lit_filter *f = lit_filter_new();
+		(void)lit_filter_add(f, t(cases[i].pattern));
+		struct lit_trigrams tri;
+		lit_trigrams_of(t(cases[i].text), &tri);
+		if (lit_filter_usable(f) && lit_filter_may_match(f, &tri))
+			ck_assert_msg(some_probe_set_holds(f, &tri),
+			              "case %zu: /%s/ may match \"%s\", but no probe set holds", i,
+			              cases[i].pattern, cases[i].text);
+		lit_filter_free(f);
+	}
+	static const struct {
+		const char *pattern, *text;
+	} lacking[] = {
+		{ "mailbox is full|quota exceeded", "550 5.1.1 user unknown" },
+		{ "Tainted", "ta" },
+		{ "retry time not (yet )?reached", "connection refused" },
+	};
+	for (size_t i = 0; i < sizeof lacking / sizeof *lacking; i++) {
+		struct lit_filter *f = lit_filter_new();
+		ck_assert(lit_filter_add(f, t(lacking[i].pattern)));
+		struct lit_trigrams tri;
+		lit_trigrams_of(t(lacking[i].text), &tri);
+		ck_assert_msg(lit_filter_probe_sets(f) > 0 && !some_probe_set_holds(f, &tri),
+		              "/%s/: \"%s\" holds a probe set", lacking[i].pattern, lacking[i].text);
+		lit_filter_free(f);
+	}
+}
+END_TEST
+
 /* Each of these is read wrongly by a reader that takes the bytes after
  * the construct as literals, or has a branch with no literal at all: the
  * reader must give up, and the filter then lets everything through. */
@@ -275,6 +320,7 @@ Suite *litfilter_suite(void)
 	Suite *s = suite_create("litfilter");
 	TCase *tc = tcase_create("litfilter");
 	tcase_add_test(tc, test_lets_matches_through_and_turns_the_rest_away);
+	tcase_add_test(tc, test_probe_sets_hold_where_the_filter_may_match);
 	tcase_add_test(tc, test_gives_up_on_what_it_cannot_read);
 	tcase_add_test(tc, test_branches_one_by_one);
 	tcase_add_test(tc, test_a_pattern_matches_where_one_branch_alone_does);

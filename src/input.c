@@ -44,6 +44,19 @@
 #define QUOTED_(x) #x
 #define QUOTED(x) QUOTED_(x)
 
+/* Windows a caller still reads lines of (input_keep_windows). */
+_Static_assert(INPUT_WINDOWS_KEPT_MAX + 2 <= MAPPING_LIVE_MAX,
+               "the kept windows, one more and the one being read can all be mapped");
+struct window_keeper {
+	bool on;
+	uint64_t numbered; /* windows numbered so far */
+	struct kept_window {
+		struct mapping map;
+		uint64_t number;
+	} kept[INPUT_WINDOWS_KEPT_MAX + 1]; /* one over: see let_go_window */
+	size_t count;
+};
+
 struct reader {
 	const char *name;
 	int fd;
@@ -60,6 +73,9 @@ struct reader {
 	bool hold_tail;     /* a final line without newline is not returned */
 	bool regular;       /* a regular file: it can be seeked in */
 	struct mapping map; /* buf is map.bytes while a window is mapped */
+	uint64_t window;    /* map's number once a line of it was handed out
+	                       with windows kept; 0 before */
+	struct window_keeper *keeper; /* NULL: a window is unmapped when left */
 	bool quiet;         /* peeking at a file that will be read again:
 	                       its damage is told then, not twice */
 	int read_errno;     /* of the read error that ended it */
@@ -108,6 +124,7 @@ struct input {
 	unsigned char *raw;
 	struct input_stats stats;
 	struct lexer *lexer;    /* for timestamps when ordering */
+	struct window_keeper keeper;
 };
 
 static const char *display_name(const char *path)
@@ -122,12 +139,36 @@ static bool is_gzip_magic(const char *p, size_t n)
 	return n >= 2 && (unsigned char)p[0] == 0x1f && (unsigned char)p[1] == 0x8b;
 }
 
+/* The reader moves on from its window: kept when a line of it was
+ * handed out to a caller that keeps windows, else unmapped. The caller
+ * lets go before asking for a line when INPUT_WINDOWS_KEPT_MAX are kept,
+ * and one call moves on from at most one window it handed lines out of
+ * (a window only skipped through holds no line handed out), so the
+ * array's one extra place is enough. Unmapping a window the caller still
+ * reads instead would fault far from here: a caller that broke the
+ * contract is stopped now. */
+static void let_go_window(struct reader *r)
+{
+	struct window_keeper *k = r->keeper;
+	if (r->map.bytes == NULL)
+		return;
+	if (k == NULL || !k->on || r->window == 0) {
+		mapping_unmap(&r->map);
+	} else {
+		if (k->count == INPUT_WINDOWS_KEPT_MAX + 1)
+			msg_fatal("internal error: more than %d windows kept", INPUT_WINDOWS_KEPT_MAX + 1);
+		k->kept[k->count++] = (struct kept_window){ r->map, r->window };
+		r->map = (struct mapping){ .bytes = NULL, .slot = -1 };
+	}
+	r->window = 0;
+}
+
 static void reader_close(struct reader *r)
 {
 	if (r->z_ready)
 		inflateEnd(&r->z);
 	r->z_ready = false;
-	mapping_unmap(&r->map);
+	let_go_window(r);
 	if (r->fd >= 0 && !r->is_stdin)
 		close(r->fd);
 	r->fd = -1;
@@ -282,7 +323,7 @@ static bool map_window(struct reader *r)
 	struct mapping next;
 	if (!mapping_map(&next, r->fd, from, (size_t)length))
 		return false;
-	mapping_unmap(&r->map);
+	let_go_window(r);
 	r->map = next;
 	r->buf = next.bytes;
 	r->base = from;
@@ -736,6 +777,7 @@ void input_free(struct input *input)
 		return;
 	if (input->reader_open)
 		reader_close(input->current);
+	input_keep_windows(input, false);
 	for (size_t i = 0; i < input->count; i++) {
 		struct source *src = &input->sources[i];
 		if (src->kept) {
@@ -815,12 +857,24 @@ static void finish_source(struct input *input)
 	input->reader_open = false;
 }
 
+/* The number of the window a line just handed out lies in, or 0. */
+static uint64_t lend_window(struct input *input, struct reader *r)
+{
+	if (!input->keeper.on || r->map.bytes == NULL)
+		return 0;
+	r->keeper = &input->keeper;
+	if (r->window == 0)
+		r->window = ++input->keeper.numbered;
+	return r->window;
+}
+
 bool input_next_line(struct input *input, struct input_line *out)
 {
 	for (;;) {
 		if (!input->reader_open && !open_next_source(input))
 			return false;
 		if (reader_next_line(input->current, out, &input->stats.truncated_lines)) {
+			out->window = lend_window(input, input->current);
 			out->file = input->current->name;
 			out->file_index = (size_t)(input->current_source - input->sources);
 			out->replayed = false;
@@ -830,6 +884,31 @@ bool input_next_line(struct input *input, struct input_line *out)
 		}
 		finish_source(input);
 	}
+}
+
+void input_let_go_windows(struct input *input, uint64_t up_to)
+{
+	struct window_keeper *k = &input->keeper;
+	size_t still = 0;
+	for (size_t i = 0; i < k->count; i++) {
+		if (k->kept[i].number <= up_to)
+			mapping_unmap(&k->kept[i].map);
+		else
+			k->kept[still++] = k->kept[i];
+	}
+	k->count = still;
+}
+
+void input_keep_windows(struct input *input, bool keep)
+{
+	if (!keep)
+		input_let_go_windows(input, UINT64_MAX);
+	input->keeper.on = keep;
+}
+
+size_t input_windows_kept(const struct input *input)
+{
+	return input->keeper.count;
 }
 
 bool input_next_block(struct input *input, struct input_block *out)

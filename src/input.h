@@ -64,6 +64,9 @@ struct input_line {
 	                          input_file_position() take */
 	bool replayed;         /* never set by input: the pipeline sets it on the
 	                          lines --state carried over from an earlier run */
+	uint64_t window;       /* with windows kept (input_keep_windows): the
+	                          mapped window text lies in, numbered from 1;
+	                          0 when text is in the input's buffer */
 };
 
 struct input_stats {
@@ -127,6 +130,35 @@ void input_reread(struct input *input);
 
 /* Next line; false at the end of the last file. */
 bool input_next_line(struct input *input, struct input_line *out);
+
+/*
+ * Lines that outlive the next call, for a caller on another thread that
+ * reads them later (linepipe.h): each would otherwise be copied. With
+ * input_keep_windows(input, true), a line read from a mapped window
+ * (a plain regular file, mapping.h) names its window in
+ * input_line.window, and the window is not unmapped when reading moves
+ * on: it is kept, with the text of every line handed out from it, until
+ * the caller lets it go. A line with window 0 is in the input's buffer
+ * (gzip, stdin, a pipe, a file that could not be mapped) and valid until
+ * the next call, as always.
+ *
+ * At most INPUT_WINDOWS_KEPT_MAX windows are kept besides the one being
+ * read, and one call of input_next_line may add one: a caller must let
+ * some go before the next call when input_windows_kept says they are
+ * all used. input_let_go_windows lets go every kept window numbered
+ * up_to or less (windows are numbered in reading order, so the lines of
+ * a window always come before those of the next); turning keeping off
+ * lets go every one, as input_free does.
+ *
+ * A file cut short under a kept window reads as zeros from the cut on
+ * (mapping.h), whichever thread reads it: a caller may find zeros where
+ * the end of a line it holds was, never a fault.
+ */
+#define INPUT_WINDOWS_KEPT_MAX 4
+
+void input_keep_windows(struct input *input, bool keep);
+size_t input_windows_kept(const struct input *input);
+void input_let_go_windows(struct input *input, uint64_t up_to);
 
 /* What is already read beyond the line returned last, for a caller that
  * searches ahead in bulk rather than line by line (grep's first pass):

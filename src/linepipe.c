@@ -46,6 +46,7 @@ struct linepipe {
 	struct lexer *lexer;
 	linepipe_filter *filter;
 	void *filter_state;
+	struct input *windows; /* the input, when its lines are read where they lie */
 	struct slot *slots;
 	char *bytes;
 	pthread_t thread;
@@ -65,6 +66,13 @@ struct linepipe {
 	uint64_t seen_consumed; /* consumed, as last read */
 	uint64_t bytes_written;
 	uint64_t bytes_wanted;  /* by the line being copied (bytes_free) */
+	/* the windows lines in slots lie in, oldest first, each with the
+	 * last slot holding one: every window is kept or being read, and
+	 * the pipe asks for a line only with fewer than the most kept */
+	struct lent_window {
+		uint64_t number, last_slot;
+	} lent[INPUT_WINDOWS_KEPT_MAX + 2];
+	size_t lent_count;
 
 	/* the consumer's own */
 	_Alignas(CACHE_LINE) uint64_t taken; /* slots handed out; the last is still in use */
@@ -167,7 +175,60 @@ static char *room_for(struct linepipe *pipe, size_t n)
 	return room;
 }
 
-/* One line into the next slot: copied, then lexed in the copy. */
+/* Windows whose every line in a slot the consumer handed back are let
+ * go; so are kept windows older than the oldest still lent, whose lines
+ * all went to the filter, and every kept one when none is lent. */
+static void let_go_windows(struct linepipe *pipe)
+{
+	size_t done = 0;
+	while (done < pipe->lent_count && pipe->lent[done].last_slot < pipe->seen_consumed)
+		done++;
+	if (done) {
+		pipe->lent_count -= done;
+		memmove(pipe->lent, pipe->lent + done, pipe->lent_count * sizeof *pipe->lent);
+	}
+	if (input_windows_kept(pipe->windows) > 0)
+		input_let_go_windows(pipe->windows,
+		                     pipe->lent_count ? pipe->lent[0].number - 1 : UINT64_MAX);
+}
+
+static bool window_free(struct linepipe *pipe)
+{
+	pipe->seen_consumed = atomic_load(&pipe->consumed);
+	let_go_windows(pipe);
+	return input_windows_kept(pipe->windows) < INPUT_WINDOWS_KEPT_MAX ||
+	       atomic_load(&pipe->stop);
+}
+
+/* Before the next line is asked for: room for the window it may make the
+ * input keep (input.h); false when the consumer stopped meanwhile. */
+static bool window_room(struct linepipe *pipe)
+{
+	if (pipe->windows == NULL)
+		return true;
+	let_go_windows(pipe);
+	if (input_windows_kept(pipe->windows) >= INPUT_WINDOWS_KEPT_MAX && !window_free(pipe)) {
+		publish_produced(pipe); /* the consumer may be waiting for these */
+		wait_until(pipe, &pipe->producer_waiting, window_free);
+	}
+	return !atomic_load(&pipe->stop);
+}
+
+/* A line in slot number `slot` lies in window `number`. */
+static void note_lent(struct linepipe *pipe, uint64_t number, uint64_t slot)
+{
+	size_t n = pipe->lent_count;
+	if (n && pipe->lent[n - 1].number == number) {
+		pipe->lent[n - 1].last_slot = slot;
+		return;
+	}
+	if (n == sizeof pipe->lent / sizeof *pipe->lent) /* input.h's bound broken */
+		msg_fatal("internal error: lines of more than %zu windows in flight", n);
+	pipe->lent[pipe->lent_count++] = (struct lent_window){ number, slot };
+}
+
+/* One line into the next slot, lexed where it lies when it is in a kept
+ * window (input.h), else copied into the ring of bytes and lexed there. */
 static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 {
 	if (!slot_free(pipe)) {
@@ -175,17 +236,25 @@ static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 		wait_until(pipe, &pipe->producer_waiting, slots_refillable);
 	}
 	uint64_t bytes_before = pipe->bytes_written;
-	char *copy = room_for(pipe, raw->text.len);
-	if (copy == NULL)
-		return false;
-	if (raw->text.len)
-		memcpy(copy, raw->text.ptr, raw->text.len);
+	bool lent = pipe->windows != NULL && raw->window != 0;
+	const char *text = raw->text.ptr;
+	if (lent) {
+		if (atomic_load(&pipe->stop))
+			return false;
+	} else {
+		char *copy = room_for(pipe, raw->text.len);
+		if (copy == NULL)
+			return false;
+		if (raw->text.len)
+			memcpy(copy, raw->text.ptr, raw->text.len);
+		text = copy;
+	}
 	struct slot *slot = &pipe->slots[pipe->filled % LINEPIPE_SLOTS];
 	slot->raw = *raw;
-	slot->raw.text = text_make(copy, raw->text.len);
-	lexer_parse(pipe->lexer, copy, raw->text.len, &slot->line);
+	slot->raw.text = text_make(text, raw->text.len);
+	lexer_parse(pipe->lexer, text, raw->text.len, &slot->line);
 	struct text id = slot->line.message_id;
-	if (id.len && (id.ptr < copy || id.ptr >= copy + raw->text.len)) {
+	if (id.len && (id.ptr < text || id.ptr >= text + raw->text.len)) {
 		size_t n = id.len < sizeof slot->entry_id ? id.len : sizeof slot->entry_id;
 		memcpy(slot->entry_id, id.ptr, n);
 		slot->line.message_id = text_make(slot->entry_id, n);
@@ -196,6 +265,8 @@ static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 		pipe->bytes_written = bytes_before;
 		return true;
 	}
+	if (lent)
+		note_lent(pipe, raw->window, pipe->filled);
 	slot->bytes_end = pipe->bytes_written;
 	pipe->filled++;
 	if (pipe->filled % LINEPIPE_BATCH == 0)
@@ -216,7 +287,7 @@ static void *produce(void *arg)
 {
 	struct linepipe *pipe = arg;
 	struct input_line raw;
-	while (pipe->source(pipe->source_state, pipe->lexer, &raw))
+	while (window_room(pipe) && pipe->source(pipe->source_state, pipe->lexer, &raw))
 		if (!produce_line(pipe, &raw))
 			break;
 	atomic_store(&pipe->produced, pipe->filled);
@@ -304,6 +375,8 @@ struct linepipe *linepipe_start(linepipe_source *source, void *state, struct lex
 	pipe->lexer = lexer;
 	pipe->filter = filter;
 	pipe->filter_state = filter_state;
+	/* every line of an input: read where it lies, not copied (input.h) */
+	pipe->windows = source == linepipe_every_line ? state : NULL;
 	pipe->slots = xcalloc(LINEPIPE_SLOTS, sizeof *pipe->slots);
 	pipe->bytes = xmalloc(LINEPIPE_BYTES);
 	atomic_init(&pipe->produced, 0);
@@ -314,7 +387,11 @@ struct linepipe *linepipe_start(linepipe_source *source, void *state, struct lex
 	atomic_init(&pipe->consumer_waiting, false);
 	if (pthread_mutex_init(&pipe->lock, NULL) != 0 || pthread_cond_init(&pipe->wake, NULL) != 0)
 		msg_fatal("cannot set up a thread's lock");
+	if (pipe->windows)
+		input_keep_windows(pipe->windows, true);
 	if (pthread_create(&pipe->thread, NULL, produce, pipe) != 0) {
+		if (pipe->windows)
+			input_keep_windows(pipe->windows, false);
 		pthread_mutex_destroy(&pipe->lock);
 		pthread_cond_destroy(&pipe->wake);
 		free(pipe->bytes);
@@ -334,6 +411,8 @@ void linepipe_finish(struct linepipe *pipe)
 	pthread_cond_broadcast(&pipe->wake);
 	pthread_mutex_unlock(&pipe->lock);
 	pthread_join(pipe->thread, NULL);
+	if (pipe->windows) /* the input's again: no line of the pipe is read now */
+		input_keep_windows(pipe->windows, false);
 	pthread_mutex_destroy(&pipe->lock);
 	pthread_cond_destroy(&pipe->wake);
 	free(pipe->bytes);

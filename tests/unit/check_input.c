@@ -1918,6 +1918,115 @@ START_TEST(test_mapped_file_read_on_as_it_grows)
 }
 END_TEST
 
+/* A caller that keeps windows (input_keep_windows) and holds on to the
+ * lines of several before it lets them go, as linepipe's consumer lags:
+ * every line held still reads as it did, until its window is let go.
+ * Three files: a plain one over several windows with a line past the cap
+ * that spans two more (skipped through, never kept), a small plain one,
+ * and a gzip one, whose lines are in the buffer (window 0). */
+struct held_line {
+	struct text text;
+	uint64_t window;
+	size_t index;
+};
+
+/* Every line held reads as it did when it was handed out. */
+static void check_held_lines(const struct held_line *held, size_t from, size_t to,
+                             const struct read_result *want)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct strbuf *w = &want->lines[held[i].index];
+		ck_assert_msg(held[i].text.len == w->len &&
+		              memcmp(held[i].text.ptr, w->data, w->len) == 0,
+		              "line %zu of window %llu changed while kept", held[i].index,
+		              (unsigned long long)held[i].window);
+	}
+}
+
+START_TEST(test_kept_windows_keep_their_lines)
+{
+	char *dir = make_temp_dir();
+	char *big = path_in(dir, "exim_mainlog.1"), *small = path_in(dir, "exim_mainlog.2"),
+	     *gzip = path_in(dir, "exim_mainlog.3");
+	struct strbuf text = STRBUF_INIT;
+	size_t lines = (5 * INPUT_MAP_WINDOW) / MAPPED_LINE;
+	for (size_t i = 1; i <= lines; i++) {
+		mapped_line(&text, i);
+		if (i == lines / 3) {
+			for (size_t n = 0; n < 2 * INPUT_MAP_WINDOW + 12345; n++)
+				strbuf_append_char(&text, (char)('A' + n % 26));
+			strbuf_append_char(&text, '\n');
+		}
+	}
+	write_file(big, text.data, text.len);
+	strbuf_reset(&text);
+	for (size_t i = 1; i <= 300; i++)
+		mapped_line(&text, i);
+	write_file(small, text.data, text.len);
+	write_gzip(gzip, text.data, false);
+	const char *paths[] = { big, small, gzip };
+	struct read_result want;
+	read_all(paths, 3, &want);
+
+	struct input *input = input_open(paths, 3);
+	input_keep_windows(input, true);
+	struct held_line *held = calloc(want.count, sizeof *held);
+	ck_assert_ptr_nonnull(held);
+	size_t count = 0, first_held = 0, lent = 0, let_go = 0, checks = 0;
+	uint64_t last_window = 0;
+	struct input_line line;
+	for (;;) {
+		if (input_windows_kept(input) == INPUT_WINDOWS_KEPT_MAX) {
+			/* all but the newest window's lines are let go */
+			uint64_t newest = held[count - 1].window;
+			check_held_lines(held, first_held, count, &want);
+			checks++;
+			input_let_go_windows(input, newest - 1);
+			ck_assert_uint_lt(input_windows_kept(input), INPUT_WINDOWS_KEPT_MAX);
+			while (first_held < count && held[first_held].window < newest)
+				first_held++;
+			let_go++;
+		}
+		if (!input_next_line(input, &line))
+			break;
+		ck_assert_uint_le(input_windows_kept(input), INPUT_WINDOWS_KEPT_MAX);
+		ck_assert_uint_lt(count, want.count);
+		bool in_gzip = strcmp(line.file, gzip) == 0;
+		ck_assert_msg(in_gzip ? line.window == 0 : line.window >= last_window && line.window,
+		              "line %zu: window %llu after %llu", count,
+		              (unsigned long long)line.window, (unsigned long long)last_window);
+		if (line.window) {
+			if (line.window != last_window) { /* the reader moved on */
+				check_held_lines(held, first_held, count, &want);
+				checks++;
+			}
+			last_window = line.window;
+			held[count] = (struct held_line){ line.text, line.window, count };
+			lent++;
+		} else {
+			first_held = count + 1; /* valid until the next call only */
+		}
+		count++;
+	}
+	ck_assert_uint_eq(count, want.count);
+	ck_assert_uint_eq(lent, want.count - 300);
+	ck_assert_uint_ge(last_window, 5);
+	ck_assert_uint_ge(let_go, 1);
+	ck_assert_uint_gt(checks, let_go);
+	input_keep_windows(input, false);
+	ck_assert_uint_eq(input_windows_kept(input), 0);
+	input_free(input);
+	free(held);
+	free_result(&want);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(big);
+	free(small);
+	free(gzip);
+	free(dir);
+}
+END_TEST
+
 /* ---- a fixture from the repository ---- */
 
 START_TEST(test_fixture_file_through_input_and_lexer)
@@ -2012,6 +2121,7 @@ Suite *input_suite(void)
 	tcase_add_test(mapped, test_mapped_file_cut_short_in_its_window);
 	tcase_add_test(mapped, test_mapped_file_cut_to_nothing);
 	tcase_add_test(mapped, test_mapped_file_read_on_as_it_grows);
+	tcase_add_test(mapped, test_kept_windows_keep_their_lines);
 	suite_add_tcase(s, mapped);
 
 	TCase *in = tcase_create("stdin");

@@ -10,6 +10,7 @@
  */
 #include <glob.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -270,6 +271,60 @@ START_TEST(test_long_lines_wrap_the_ring)
 }
 END_TEST
 
+/* Lines of plain files are read where they lie (input.h, kept windows):
+ * many small files, each its own window, taken by a slow consumer, make
+ * the producer wait for windows to be let go as well as for slots; a
+ * fast one, and one that drops lines, do not. A gzip file among them is
+ * copied. Every line reads as one thread reads it, and the pipe says
+ * which were not copied. */
+START_TEST(test_small_files_wait_for_kept_windows)
+{
+	char *dir = make_temp_dir();
+	enum { FILES = 3 * INPUT_WINDOWS_KEPT_MAX + 1 };
+	char *paths[FILES];
+	struct strbuf text = STRBUF_INIT;
+	for (size_t f = 0; f < FILES; f++) {
+		char name[32];
+		snprintf(name, sizeof name, "exim_mainlog.%02zu%s", f, f == FILES / 2 ? ".gz" : "");
+		paths[f] = path_in(dir, name);
+		strbuf_reset(&text);
+		for (size_t i = 0; i < 40 + f; i++)
+			strbuf_printf(&text, "2024-01-02 00:%02zu:%02zu 1rgvod-0005rA-05 => f%zu@example.com "
+			              "R=dnslookup T=remote_smtp\n", f, i % 60, i);
+		if (f == FILES / 2)
+			write_gzip(paths[f], text.data, false);
+		else
+			write_file(paths[f], text.data, text.len);
+	}
+	const char *const *all = (const char *const *)paths;
+	size_t lines = assert_pipe_reads_as_serial(all, FILES, RUN(0, 0));
+	ck_assert_uint_eq(lines, FILES * 40 + FILES * (FILES - 1) / 2);
+	ck_assert_uint_eq(assert_pipe_reads_as_serial(all, FILES, RUN(3, 0)), lines);
+	ck_assert_uint_lt(assert_pipe_reads_as_serial(all, FILES, RUN(3, 2)), lines);
+
+	struct input *input = input_open(all, FILES);
+	struct lexer *lexer = lexer_new();
+	struct linepipe *pipe = linepipe_start(linepipe_every_line, input, lexer, NULL, NULL);
+	ck_assert_ptr_nonnull(pipe);
+	const struct input_line *raw;
+	const struct log_line *line;
+	size_t lent = 0, copied = 0;
+	while (linepipe_next(pipe, &raw, &line))
+		*(raw->window ? &lent : &copied) += 1;
+	linepipe_finish(pipe);
+	ck_assert_uint_eq(copied, 40 + FILES / 2);
+	ck_assert_uint_eq(lent + copied, lines);
+	ck_assert_uint_eq(input_windows_kept(input), 0);
+	lexer_free(lexer);
+	input_free(input);
+	for (size_t f = 0; f < FILES; f++)
+		free(paths[f]);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(dir);
+}
+END_TEST
+
 /* A line the filter drops leaves its slot and bytes to the next line, also
  * in the one state where its slot is the one whose end of bytes says
  * what the consumer handed back (linepipe.c, bytes_released): every
@@ -376,6 +431,7 @@ Suite *linepipe_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_fixtures_read_as_one_thread_reads_them);
 	tcase_add_test(tc, test_long_lines_wrap_the_ring);
+	tcase_add_test(tc, test_small_files_wait_for_kept_windows);
 	tcase_add_test(tc, test_dropped_line_in_a_full_pipe);
 	tcase_add_test(tc, test_finish_early_stops_the_thread);
 	tcase_add_test(tc, test_environment_and_cpus_turn_it_off);

@@ -73,6 +73,11 @@ struct linepipe {
 		uint64_t number, last_slot;
 	} lent[INPUT_WINDOWS_KEPT_MAX + 2];
 	size_t lent_count;
+	/* the input's kept windows, as last asked: their number grows only
+	 * when a line comes from another window than the one before */
+	size_t kept;
+	uint64_t last_window;   /* of the line read last */
+	uint64_t let_go_at;     /* seen_consumed when windows were let go last */
 
 	/* the consumer's own */
 	_Alignas(CACHE_LINE) uint64_t taken; /* slots handed out; the last is still in use */
@@ -180,6 +185,7 @@ static char *room_for(struct linepipe *pipe, size_t n)
  * all went to the filter, and every kept one when none is lent. */
 static void let_go_windows(struct linepipe *pipe)
 {
+	pipe->let_go_at = pipe->seen_consumed;
 	size_t done = 0;
 	while (done < pipe->lent_count && pipe->lent[done].last_slot < pipe->seen_consumed)
 		done++;
@@ -187,27 +193,31 @@ static void let_go_windows(struct linepipe *pipe)
 		pipe->lent_count -= done;
 		memmove(pipe->lent, pipe->lent + done, pipe->lent_count * sizeof *pipe->lent);
 	}
-	if (input_windows_kept(pipe->windows) > 0)
+	if (pipe->kept > 0) {
 		input_let_go_windows(pipe->windows,
 		                     pipe->lent_count ? pipe->lent[0].number - 1 : UINT64_MAX);
+		pipe->kept = input_windows_kept(pipe->windows);
+	}
 }
 
 static bool window_free(struct linepipe *pipe)
 {
 	pipe->seen_consumed = atomic_load(&pipe->consumed);
 	let_go_windows(pipe);
-	return input_windows_kept(pipe->windows) < INPUT_WINDOWS_KEPT_MAX ||
-	       atomic_load(&pipe->stop);
+	return pipe->kept < INPUT_WINDOWS_KEPT_MAX || atomic_load(&pipe->stop);
 }
 
 /* Before the next line is asked for: room for the window it may make the
- * input keep (input.h); false when the consumer stopped meanwhile. */
+ * input keep (input.h); false when the consumer stopped meanwhile. Kept
+ * windows are let go when the consumer has handed back more lines since
+ * the last time, not at every line. */
 static bool window_room(struct linepipe *pipe)
 {
 	if (pipe->windows == NULL)
 		return true;
-	let_go_windows(pipe);
-	if (input_windows_kept(pipe->windows) >= INPUT_WINDOWS_KEPT_MAX && !window_free(pipe)) {
+	if (pipe->kept > 0 && pipe->seen_consumed != pipe->let_go_at)
+		let_go_windows(pipe);
+	if (pipe->kept >= INPUT_WINDOWS_KEPT_MAX && !window_free(pipe)) {
 		publish_produced(pipe); /* the consumer may be waiting for these */
 		wait_until(pipe, &pipe->producer_waiting, window_free);
 	}
@@ -237,6 +247,11 @@ static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 	}
 	uint64_t bytes_before = pipe->bytes_written;
 	bool lent = pipe->windows != NULL && raw->window != 0;
+	if (pipe->windows != NULL && raw->window != pipe->last_window) {
+		/* the input moved on from a window: it may keep that one now */
+		pipe->last_window = raw->window;
+		pipe->kept = input_windows_kept(pipe->windows);
+	}
 	const char *text = raw->text.ptr;
 	if (lent) {
 		if (atomic_load(&pipe->stop))

@@ -14,11 +14,12 @@
  *    into the pipe's own ring of bytes and lexed there, since the input's
  *    buffer is refilled;
  *  - the ID a continuation line borrows from the lexer is copied too.
- * Copying every line cost the reading thread 7% of a report (on a warm
- * 2M-line log, with the caller doing nothing: 289 ms, 270 without the
- * copy): each line's bytes are written to memory the other core read
- * last. A file cut short under a kept window reads as zeros past the cut
- * on either thread, never a fault (mapping.h).
+ * Copying every line cost the reading thread 3 to 4% of a report (the
+ * bench's 2M-line log with the caller doing nothing, alternated runs:
+ * 306 ms at best with copies, 295 without): each line's bytes were
+ * written over memory the other core read last. A file cut short under
+ * a kept window reads as zeros past the cut on either thread, never a
+ * fault (mapping.h).
  *
  * The sink sees exactly the lines, lexed exactly as, a single thread
  * would give it (tests/unit/check_linepipe.c holds it to that), but for

@@ -2036,6 +2036,60 @@ START_TEST(test_kept_windows_keep_their_lines)
 }
 END_TEST
 
+/* A file cut to nothing (copytruncate) while a caller holds lines of a
+ * kept window: reading them faults no more than reading the window being
+ * read does (mapping.h): each reads whole as it was, or as zeros. */
+START_TEST(test_kept_window_of_a_file_cut_short_reads_as_zeros)
+{
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "exim_mainlog");
+	char *errors = path_in(dir, "stderr");
+	struct strbuf text = STRBUF_INIT;
+	size_t lines = (3 * INPUT_MAP_WINDOW) / MAPPED_LINE;
+	for (size_t i = 1; i <= lines; i++)
+		mapped_line(&text, i);
+	write_file(path, text.data, text.len);
+	const char *paths[] = { path };
+	struct input *input = input_open(paths, 1);
+	input_keep_windows(input, true);
+	struct text *held = calloc(lines, sizeof *held);
+	ck_assert_ptr_nonnull(held);
+	size_t count = 0;
+	struct input_line line;
+	while (input_next_line(input, &line) && line.window == 1)
+		held[count++] = line.text;
+	ck_assert_uint_eq(line.window, 2);
+	ck_assert_uint_eq(input_windows_kept(input), 1);
+	ck_assert_uint_gt(count, 1000);
+	ck_assert_int_eq(truncate(path, 0), 0);
+	size_t zeroed = 0;
+	for (size_t i = 0; i < count; i++) {
+		ck_assert_uint_eq(held[i].len, MAPPED_LINE - 1);
+		bool whole = memcmp(held[i].ptr, text.data + i * MAPPED_LINE, held[i].len) == 0;
+		bool zeros = true;
+		for (size_t k = 0; k < held[i].len && zeros; k++)
+			zeros = held[i].ptr[k] == '\0';
+		ck_assert_msg(whole || zeros, "line %zu is neither as it was nor zeros", i + 1);
+		zeroed += zeros;
+	}
+	ck_assert_uint_gt(zeroed, 0);
+	int saved = capture_stderr(errors);
+	while (input_next_line(input, &line))
+		;
+	restore_stderr(saved);
+	ck_assert_uint_eq(input_get_stats(input)->files_damaged, 1);
+	input_keep_windows(input, false);
+	ck_assert_uint_eq(input_windows_kept(input), 0);
+	input_free(input);
+	free(held);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(path);
+	free(errors);
+	free(dir);
+}
+END_TEST
+
 /* ---- a fixture from the repository ---- */
 
 START_TEST(test_fixture_file_through_input_and_lexer)
@@ -2132,6 +2186,7 @@ Suite *input_suite(void)
 	tcase_add_test(mapped, test_mapped_file_cut_to_nothing);
 	tcase_add_test(mapped, test_mapped_file_read_on_as_it_grows);
 	tcase_add_test(mapped, test_kept_windows_keep_their_lines);
+	tcase_add_test(mapped, test_kept_window_of_a_file_cut_short_reads_as_zeros);
 	suite_add_tcase(s, mapped);
 
 	TCase *in = tcase_create("stdin");

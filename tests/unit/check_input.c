@@ -1777,6 +1777,13 @@ static void mapped_line(struct strbuf *out, size_t i)
 	strbuf_append_char(out, '\n');
 }
 
+/* Lines first to last of such a log. */
+static void mapped_lines(struct strbuf *out, size_t first, size_t last)
+{
+	for (size_t i = first; i <= last; i++)
+		mapped_line(out, i);
+}
+
 START_TEST(test_mapped_windows_hold_every_line)
 {
 	/* Lines of every length over three windows, one over the cap across
@@ -1845,8 +1852,7 @@ static void check_cut_while_read(size_t at, off_t size)
 	char *errors = path_in(dir, "stderr");
 	struct strbuf text = STRBUF_INIT;
 	size_t lines = (2 * INPUT_MAP_WINDOW + 12345) / MAPPED_LINE;
-	for (size_t i = 1; i <= lines; i++)
-		mapped_line(&text, i);
+	mapped_lines(&text, 1, lines);
 	write_file(path, text.data, text.len);
 	const char *paths[] = { path };
 	struct input *input = input_open(paths, 1);
@@ -1904,8 +1910,7 @@ START_TEST(test_mapped_file_read_on_as_it_grows)
 	char *path = path_in(dir, "exim_mainlog");
 	struct strbuf text = STRBUF_INIT;
 	size_t first = (INPUT_MAP_WINDOW + 777) / MAPPED_LINE, added = 50000;
-	for (size_t i = 1; i <= first + added; i++)
-		mapped_line(&text, i);
+	mapped_lines(&text, 1, first + added);
 	write_file(path, text.data, first * MAPPED_LINE);
 	const char *paths[] = { path };
 	struct input *input = input_open(paths, 1);
@@ -1969,8 +1974,7 @@ START_TEST(test_kept_windows_keep_their_lines)
 	}
 	write_file(big, text.data, text.len);
 	strbuf_reset(&text);
-	for (size_t i = 1; i <= 300; i++)
-		mapped_line(&text, i);
+	mapped_lines(&text, 1, 300);
 	write_file(small, text.data, text.len);
 	write_gzip(gzip, text.data, false);
 	const char *paths[] = { big, small, gzip };
@@ -2046,8 +2050,7 @@ START_TEST(test_kept_window_of_a_file_cut_short_reads_as_zeros)
 	char *errors = path_in(dir, "stderr");
 	struct strbuf text = STRBUF_INIT;
 	size_t lines = (3 * INPUT_MAP_WINDOW) / MAPPED_LINE;
-	for (size_t i = 1; i <= lines; i++)
-		mapped_line(&text, i);
+	mapped_lines(&text, 1, lines);
 	write_file(path, text.data, text.len);
 	const char *paths[] = { path };
 	struct input *input = input_open(paths, 1);

@@ -410,6 +410,10 @@ static void lex_deferral_rest(struct log_line *out, const char *s, size_t length
 	fields_scan(rest.ptr, rest.len, false, true, &out->fields, &out->message);
 }
 
+/* All after the flag: the address, the fields and the message. Reads
+ * only the line (never the lexer), so it may run on another thread than
+ * the rest (lexer_parse_rest). The kind is the flag's, set before, but
+ * for == lines, whose kind this works out. */
 static void lex_flag_line(struct log_line *out)
 {
 	const char *s = out->body.ptr + 3;
@@ -422,7 +426,6 @@ static void lex_flag_line(struct log_line *out)
 		end = space ? (size_t)(space - s) : length;
 		out->address = text_make(s, end);
 		fields_scan(s + end, length - end, true, false, &out->fields, NULL);
-		out->kind = out->flag == FLAG_ARRIVAL ? LK_ARRIVAL : LK_FAKE_REJECT;
 		return;
 	}
 	default:
@@ -440,17 +443,26 @@ static void lex_flag_line(struct log_line *out)
 	case FLAG_FAILED:
 		fields_scan(rest, rest_length, false, true, &out->fields, &out->message);
 		take_trailing_deliver_time(out);
-		out->kind = LK_FAILED;
 		return;
 	default:
 		fields_scan(rest, rest_length, false, false, &out->fields, NULL);
-		break;
+		return;
 	}
-	switch (out->flag) {
-	case FLAG_DELIVERY: out->kind = LK_DELIVERY; break;
-	case FLAG_ADDITIONAL: out->kind = LK_ADDITIONAL; break;
-	case FLAG_CUTTHROUGH: out->kind = LK_CUTTHROUGH; break;
-	default: out->kind = LK_SUPPRESSED; break;
+}
+
+/* The kind a flag says; LK_UNKNOWN for ==, whose message says whether it
+ * is a deferral or a retry time not reached. */
+static enum line_kind kind_of_flag(enum line_flag flag)
+{
+	switch (flag) {
+	case FLAG_ARRIVAL: return LK_ARRIVAL;
+	case FLAG_FAKE_REJECT: return LK_FAKE_REJECT;
+	case FLAG_DELIVERY: return LK_DELIVERY;
+	case FLAG_ADDITIONAL: return LK_ADDITIONAL;
+	case FLAG_CUTTHROUGH: return LK_CUTTHROUGH;
+	case FLAG_SUPPRESSED: return LK_SUPPRESSED;
+	case FLAG_FAILED: return LK_FAILED;
+	default: return LK_UNKNOWN;
 	}
 }
 
@@ -473,6 +485,7 @@ static void start_line(struct log_line *out, const char *line, size_t length)
 	out->strerror_text = text_make(NULL, 0);
 	fields_clear(&out->fields);
 	out->continues = LK_UNKNOWN;
+	out->rest_unlexed = false;
 }
 
 /* journalctl's "-- Logs begin at ... --", "-- Boot ID --", "-- No entries --". */
@@ -567,6 +580,21 @@ enum lexer_head lexer_skim_head(struct lexer *lexer, const char *line, size_t le
 void lexer_parse(struct lexer *lexer, const char *line, size_t length,
                  struct log_line *out)
 {
+	lexer_parse_leaving_rest(lexer, line, length, out);
+	lexer_parse_rest(out);
+}
+
+void lexer_parse_rest(struct log_line *out)
+{
+	if (out->rest_unlexed) {
+		out->rest_unlexed = false;
+		lex_flag_line(out);
+	}
+}
+
+void lexer_parse_leaving_rest(struct lexer *lexer, const char *line, size_t length,
+                              struct log_line *out)
+{
 	start_line(out, line, length);
 	if (length == 0) {
 		out->kind = LK_BLANK;
@@ -643,10 +671,14 @@ void lexer_parse(struct lexer *lexer, const char *line, size_t length,
 	out->body = text_make(s, n);
 	/* Exim writes a flag only for a message: without an ID it is not one. */
 	out->flag = id_length ? flag_at(s, n) : FLAG_NONE;
-	if (out->flag != FLAG_NONE)
-		lex_flag_line(out);
-	else
+	if (out->flag == FLAG_DEFERRED) {
+		lex_flag_line(out); /* its kind is in the message */
+	} else if (out->flag != FLAG_NONE) {
+		out->kind = kind_of_flag(out->flag);
+		out->rest_unlexed = true;
+	} else {
 		classify_body(out);
+	}
 
 	lexer->entry_kind = out->kind;
 	lexer->entry_id_length = out->message_id.len;

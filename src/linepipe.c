@@ -83,6 +83,7 @@ struct linepipe {
 	_Alignas(CACHE_LINE) uint64_t taken; /* slots handed out; the last is still in use */
 	uint64_t released;      /* slots handed back, published or not */
 	uint64_t seen_produced; /* produced, as last read */
+	uint64_t rests_lexed;   /* lines whose rest this side lexed */
 };
 
 static void wake_other(struct linepipe *pipe, atomic_bool *other_waiting)
@@ -119,6 +120,7 @@ static void wait_until(struct linepipe *pipe, atomic_bool *waiting,
 
 static void publish_produced(struct linepipe *pipe)
 {
+	pipe->seen_consumed = atomic_load(&pipe->consumed); /* for consumer_waits_soon */
 	atomic_store(&pipe->produced, pipe->filled);
 	wake_other(pipe, &pipe->consumer_waiting);
 }
@@ -237,6 +239,14 @@ static void note_lent(struct linepipe *pipe, uint64_t number, uint64_t slot)
 	pipe->lent[pipe->lent_count++] = (struct lent_window){ number, slot };
 }
 
+/* Whether the consumer is close to running out of lines: then the
+ * producer is the slower side, and leaves a flag line's rest to it.
+ * seen_consumed is at most a batch old (publish_produced). */
+static bool consumer_waits_soon(const struct linepipe *pipe)
+{
+	return pipe->filled - pipe->seen_consumed < LINEPIPE_SHARE_BELOW;
+}
+
 /* One line into the next slot, lexed where it lies when it is in a kept
  * window (input.h), else copied into the ring of bytes and lexed there. */
 static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
@@ -267,7 +277,7 @@ static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 	struct slot *slot = &pipe->slots[pipe->filled % LINEPIPE_SLOTS];
 	slot->raw = *raw;
 	slot->raw.text = text_make(text, raw->text.len);
-	lexer_parse(pipe->lexer, text, raw->text.len, &slot->line);
+	lexer_parse_leaving_rest(pipe->lexer, text, raw->text.len, &slot->line);
 	struct text id = slot->line.message_id;
 	if (id.len && (id.ptr < text || id.ptr >= text + raw->text.len)) {
 		size_t n = id.len < sizeof slot->entry_id ? id.len : sizeof slot->entry_id;
@@ -280,6 +290,8 @@ static bool produce_line(struct linepipe *pipe, const struct input_line *raw)
 		pipe->bytes_written = bytes_before;
 		return true;
 	}
+	if (slot->line.rest_unlexed && !consumer_waits_soon(pipe))
+		lexer_parse_rest(&slot->line);
 	if (lent)
 		note_lent(pipe, raw->window, pipe->filled);
 	slot->bytes_end = pipe->bytes_written;
@@ -352,9 +364,18 @@ bool linepipe_next(struct linepipe *pipe, const struct input_line **raw,
 	}
 	struct slot *slot = &pipe->slots[pipe->taken % LINEPIPE_SLOTS];
 	pipe->taken++;
+	if (slot->line.rest_unlexed) {
+		lexer_parse_rest(&slot->line);
+		pipe->rests_lexed++;
+	}
 	*raw = &slot->raw;
 	*line = &slot->line;
 	return true;
+}
+
+uint64_t linepipe_rests_lexed(const struct linepipe *pipe)
+{
+	return pipe->rests_lexed;
 }
 
 /* ---- life ---- */

@@ -7,6 +7,7 @@
  * and hostile bytes. Expected values come from the format reference, not
  * from running the lexer.
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1042,6 +1043,86 @@ START_TEST(test_leading_time)
 }
 END_TEST
 
+/* ---- in two parts, for two threads (linepipe.h) ---- */
+
+/* The first part knows each example's kind and leaves the rest of every
+ * flag line but == (whose kind is in its message); with the rest lexed,
+ * the line is as lexed at once, and lexing the rest again changes
+ * nothing. */
+START_TEST(test_kind_of_real_line_in_two_parts)
+{
+	const struct kind_case *c = &kind_cases[_i];
+	size_t length = strlen(c->line);
+	struct lexer *at_once = lexer_new(), *in_parts = lexer_new();
+	struct log_line whole, parts;
+	lexer_parse(at_once, c->line, length, &whole);
+	lexer_parse_leaving_rest(in_parts, c->line, length, &parts);
+	assert_kind(parts, c->kind);
+	bool left = parts.flag != FLAG_NONE && parts.flag != FLAG_DEFERRED;
+	ck_assert_msg(parts.rest_unlexed == left, "%s: %s", c->source, c->line);
+	if (left) {
+		assert_text(parts.address, "");
+		assert_text(parts.message, "");
+		ck_assert_uint_eq(parts.fields.present, 0);
+	}
+	for (int twice = 0; twice < 2; twice++) {
+		lexer_parse_rest(&parts);
+		ck_assert(!parts.rest_unlexed);
+		assert_same_lexing(&parts, &whole, (size_t)_i);
+	}
+	lexer_free(at_once);
+	lexer_free(in_parts);
+}
+END_TEST
+
+/* Every line of the fixtures, lexed in two parts with each rest lexed
+ * only after the next line's first part (as the other thread may): the
+ * same lines, continuations and all, as lexed at once. */
+START_TEST(test_fixtures_in_two_parts)
+{
+	glob_t files = { 0 };
+	const char *const globs[] = { "fixtures/*/*.log", "fixtures/sample/exim_mainlog" };
+	for (size_t g = 0; g < sizeof globs / sizeof *globs; g++) {
+		char *pattern = srcdir_path(globs[g]);
+		ck_assert_int_eq(glob(pattern, g ? GLOB_APPEND : 0, NULL, &files), 0);
+		free(pattern);
+	}
+	size_t left = 0, lines = 0;
+	for (size_t f = 0; f < files.gl_pathc; f++) {
+		size_t size;
+		char *text = read_file(files.gl_pathv[f], &size);
+		ck_assert_ptr_nonnull(text);
+		struct lexer *at_once = lexer_new(), *in_parts = lexer_new();
+		struct log_line whole[2], parts[2];
+		size_t n = 0;
+		for (char *line = text, *end; line < text + size; line = end + 1, n++) {
+			end = memchr(line, '\n', (size_t)(text + size - line));
+			if (end == NULL)
+				end = text + size;
+			size_t length = (size_t)(end - line);
+			lexer_parse(at_once, line, length, &whole[n % 2]);
+			lexer_parse_leaving_rest(in_parts, line, length, &parts[n % 2]);
+			left += parts[n % 2].rest_unlexed;
+			if (n > 0) {
+				lexer_parse_rest(&parts[(n - 1) % 2]);
+				assert_same_lexing(&parts[(n - 1) % 2], &whole[(n - 1) % 2], lines + n);
+			}
+		}
+		if (n > 0) {
+			lexer_parse_rest(&parts[(n - 1) % 2]);
+			assert_same_lexing(&parts[(n - 1) % 2], &whole[(n - 1) % 2], lines + n);
+		}
+		lines += n;
+		lexer_free(at_once);
+		lexer_free(in_parts);
+		free(text);
+	}
+	ck_assert_uint_gt(lines, 300);
+	ck_assert_uint_gt(left, 200);
+	globfree(&files);
+}
+END_TEST
+
 Suite *lexer_suite(void)
 {
 	Suite *s = suite_create("lexer");
@@ -1100,6 +1181,11 @@ Suite *lexer_suite(void)
 	tcase_add_test(flags, test_delivery_remote_fields);
 	tcase_add_test(flags, test_retry_not_reached_both_numberings);
 	suite_add_tcase(s, flags);
+
+	TCase *parts = tcase_create("in two parts");
+	tcase_add_loop_test(parts, test_kind_of_real_line_in_two_parts, 0, KIND_CASE_COUNT);
+	tcase_add_test(parts, test_fixtures_in_two_parts);
+	suite_add_tcase(s, parts);
 
 	TCase *hostile = tcase_create("hostile input");
 	tcase_add_test(hostile, test_hostile_bytes_stay_inside_the_line);

@@ -27,7 +27,7 @@ static bool same_text(struct text a, struct text b)
 	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
-/* Two lexings of the same line, compared by what they say. */
+/* Two readings and lexings of the same line, compared by what they say. */
 static void assert_same_line(const struct input_line *raw_a, const struct log_line *a,
                              const struct input_line *raw_b, const struct log_line *b,
                              size_t n)
@@ -41,23 +41,7 @@ static void assert_same_line(const struct input_line *raw_a, const struct log_li
 	              raw_a->truncated ? ", cut" : "", raw_b->file,
 	              (unsigned long long)raw_b->line_number, raw_b->file_index,
 	              raw_b->truncated ? ", cut" : "");
-	ck_assert_msg(a->kind == b->kind && a->flag == b->flag && a->epoch == b->epoch &&
-	              a->millisecond == b->millisecond && a->has_zone == b->has_zone &&
-	              a->zone_offset_minutes == b->zone_offset_minutes && a->pid == b->pid &&
-	              a->from_syslog == b->from_syslog && a->continues == b->continues,
-	              "line %zu: kind %s / %s, or its time", n, line_kind_name(a->kind),
-	              line_kind_name(b->kind));
-	ck_assert_msg(same_text(a->message_id, b->message_id) && same_text(a->body, b->body) &&
-	              same_text(a->address, b->address) && same_text(a->message, b->message) &&
-	              same_text(a->strerror_text, b->strerror_text), "line %zu: a view", n);
-	ck_assert_msg(a->fields.present == b->fields.present, "line %zu: fields", n);
-	for (int tag = 0; tag < FIELD_COUNT; tag++)
-		ck_assert_msg(!fields_has(&a->fields, (enum field_tag)tag) ||
-		              same_text(fields_get(&a->fields, (enum field_tag)tag),
-		                        fields_get(&b->fields, (enum field_tag)tag)),
-		              "line %zu: %s=", n, field_tag_name((enum field_tag)tag));
-	ck_assert(a->fields.t_is_subject == b->fields.t_is_subject &&
-	          a->fields.id_created == b->fields.id_created);
+	assert_same_lexing(a, b, n);
 }
 
 /* One thread's lines, kept (text copied, lexed again into the copy, in
@@ -126,16 +110,25 @@ static void free_serial(struct serial *s)
  * drop_every-th line counting from the first (0: none) and the line
  * numbered drop_at from 0 (SIZE_MAX: none). Every slow_every lines the
  * consumer naps nap_ns, so that the producer fills the pipe and waits
- * (0: never). */
+ * (0: never); it naps first_nap_ns before it takes the first. When
+ * rests_lexed is not NULL, how many lines' rests the consumer lexed
+ * goes there (linepipe_rests_lexed). */
 struct pipe_run {
 	unsigned slow_every;
 	long nap_ns;
 	unsigned drop_every;
 	size_t drop_at;
+	long first_nap_ns;
+	uint64_t *rests_lexed;
 };
 
 #define RUN(slow_every, drop_every) \
-	((struct pipe_run){ slow_every, 200000, drop_every, SIZE_MAX })
+	((struct pipe_run){ slow_every, 200000, drop_every, SIZE_MAX, 0, NULL })
+
+static void nap(long ns)
+{
+	nanosleep(&(struct timespec){ ns / 1000000000, ns % 1000000000 }, NULL);
+}
 
 struct drop_filter {
 	struct pipe_run run;
@@ -171,6 +164,7 @@ static size_t assert_pipe_reads_as_serial(const char *const *paths, size_t count
 	const struct input_line *raw;
 	const struct log_line *line;
 	size_t n = 0, at = 0; /* lines through, and the serial line they are */
+	nap(run.first_nap_ns);
 	while (linepipe_next(pipe, &raw, &line)) {
 		while (at < serial.count && dropped(&run, at))
 			at++;
@@ -181,9 +175,10 @@ static size_t assert_pipe_reads_as_serial(const char *const *paths, size_t count
 		n++;
 		at++;
 		if (run.slow_every && n % run.slow_every == 0)
-			nanosleep(&(struct timespec){ run.nap_ns / 1000000000, run.nap_ns % 1000000000 },
-			          NULL);
+			nap(run.nap_ns);
 	}
+	if (run.rests_lexed)
+		*run.rests_lexed = linepipe_rests_lexed(pipe);
 	linepipe_finish(pipe);
 	while (at < serial.count && dropped(&run, at))
 		at++;
@@ -325,6 +320,33 @@ START_TEST(test_small_files_wait_for_kept_windows)
 }
 END_TEST
 
+/* A flag line's rest is lexed by the side that is ahead: the consumer
+ * lexes those of the first LINEPIPE_SHARE_BELOW lines, which it has not
+ * taken yet when they are lexed; once more wait for it (it naps before
+ * its first), the producer lexes them whole. Every line reads as one
+ * thread reads it either way. */
+START_TEST(test_the_side_ahead_lexes_rests)
+{
+	char *dir = make_temp_dir();
+	char *plain = path_in(dir, "exim_mainlog");
+	struct strbuf text = STRBUF_INIT;
+	for (size_t i = 0; i < 2 * LINEPIPE_SLOTS; i++)
+		strbuf_printf(&text, "2024-01-02 00:00:%02zu 1rgvod-0005rA-05 => u%zu@example.com "
+		              "R=dnslookup T=remote_smtp H=mx.example.com [192.0.2.1]\n", i % 60, i);
+	write_file(plain, text.data, text.len);
+	const char *plain_only[] = { plain };
+	uint64_t rests = 0;
+	struct pipe_run run = { 0, 0, 0, SIZE_MAX, 300000000, &rests };
+	ck_assert_uint_eq(assert_pipe_reads_as_serial(plain_only, 1, run), 2 * LINEPIPE_SLOTS);
+	ck_assert_uint_ge(rests, LINEPIPE_SHARE_BELOW);
+	ck_assert_uint_lt(rests, 2 * LINEPIPE_SLOTS);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(plain);
+	free(dir);
+}
+END_TEST
+
 /* A line the filter drops leaves its slot and bytes to the next line, also
  * in the one state where its slot is the one whose end of bytes says
  * what the consumer handed back (linepipe.c, bytes_released): every
@@ -355,7 +377,7 @@ START_TEST(test_dropped_line_in_a_full_pipe)
 	}
 	write_file(plain, text.data, text.len);
 	const char *plain_only[] = { plain };
-	struct pipe_run run = { first + 1, 300000000, 0, first + filling };
+	struct pipe_run run = { first + 1, 300000000, 0, first + filling, 0, NULL };
 	size_t through = assert_pipe_reads_as_serial(plain_only, 1, run);
 	ck_assert_uint_eq(through, first + filling + 1 + 20);
 	strbuf_release(&text);
@@ -432,6 +454,7 @@ Suite *linepipe_suite(void)
 	tcase_add_test(tc, test_fixtures_read_as_one_thread_reads_them);
 	tcase_add_test(tc, test_long_lines_wrap_the_ring);
 	tcase_add_test(tc, test_small_files_wait_for_kept_windows);
+	tcase_add_test(tc, test_the_side_ahead_lexes_rests);
 	tcase_add_test(tc, test_dropped_line_in_a_full_pipe);
 	tcase_add_test(tc, test_finish_early_stops_the_thread);
 	tcase_add_test(tc, test_environment_and_cpus_turn_it_off);

@@ -56,6 +56,10 @@ struct log_line lex_with(struct lexer *lexer, const char *line);
  * lexer's own copy and is not checked. Fails the test otherwise. */
 void assert_views_inside(const struct log_line *out, const char *start, size_t length);
 
+/* Two lexings of a line say the same: kind, flag, time, ID, every view
+ * and every field, compared by content. n names the line in a failure. */
+void assert_same_lexing(const struct log_line *a, const struct log_line *b, size_t n);
+
 /* Epoch of a UTC civil time, computed here without the code under test's
  * timestamp module (timegm), so expectations are independent of it. */
 long long utc_epoch(int year, int month, int day, int hour, int minute, int second);

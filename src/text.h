@@ -134,10 +134,10 @@ static inline bool text_contains(struct text t, const char *s)
  * first is nearly always the one ("SMTP connection ... closed by QUIT",
  * a third of a busy log, whose classification this makes 30% cheaper).
  * Past TEXT_FIND_CANDIDATES candidates that are no match, text_contains
- * answers, so a hostile line costs no more than there. */
-static inline bool text_contains_from_end(struct text t, const char *s)
+ * answers, so a hostile line costs no more than there. s is n bytes
+ * long: a caller walking a table passes lengths measured once. */
+static inline bool text_contains_from_end_n(struct text t, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	if (n == 0)
 		return true;
 	if (t.len < n)
@@ -159,6 +159,11 @@ static inline bool text_contains_from_end(struct text t, const char *s)
 		starts = i;
 	}
 	return false;
+}
+
+static inline bool text_contains_from_end(struct text t, const char *s)
+{
+	return text_contains_from_end_n(t, s, strlen(s));
 }
 
 /* FNV-1a over n bytes, continuing from h: the hash for tables of IDs and

@@ -237,6 +237,40 @@ START_TEST(test_kind_names_round_trip)
 }
 END_TEST
 
+/* Every byte of the phrase a line is known by counts: changed, the line
+ * is no longer of that kind. Phrases of under 8, 8 to 32 and over 32
+ * bytes are compared in different ways (classify.c). */
+START_TEST(test_every_byte_of_a_phrase_counts)
+{
+	static const struct {
+		const char *body;
+		size_t phrase_length;
+		enum line_kind kind;
+	} cases[] = {
+		{ "SMTP connection from [192.0.2.1]:1025 I=[192.0.2.2]:25 (TCP/IP connection count = 1)",
+		  21, LK_CONNECTION_OPEN },
+		{ "Start queue run: pid=1234", 15, LK_QUEUE_RUN_START },
+		{ "Spool read error for 10HmaX-0005vi-00", 16, LK_SPOOL_ERROR },
+		{ "Frozen (delivery error message)", 6, LK_FROZEN },
+		{ "unexpected disconnection while reading SMTP command from [192.0.2.1]:1025 D=0s",
+		  51, LK_CONNECTION_LOST },
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		char line[256];
+		int n = snprintf(line, sizeof line, "2024-01-02 00:00:00 %s", cases[c].body);
+		ck_assert(n > 20 && (size_t)n < sizeof line);
+		assert_kind(lex(line), cases[c].kind);
+		for (size_t i = 0; i < cases[c].phrase_length; i++) {
+			char *at = line + 20 + i;
+			char was = *at;
+			*at = '#';
+			ck_assert_msg(lex(line).kind != cases[c].kind, "%s: byte %zu changed", line, i);
+			*at = was;
+		}
+	}
+}
+END_TEST
+
 /* ---- the prefix: IDs, pid, time ---- */
 
 START_TEST(test_arrival_with_old_id_and_pid)
@@ -1131,6 +1165,7 @@ Suite *lexer_suite(void)
 	tcase_add_loop_test(kinds, test_kind_of_real_line, 0, KIND_CASE_COUNT);
 	tcase_add_test(kinds, test_every_kind_has_an_example);
 	tcase_add_test(kinds, test_kind_names_round_trip);
+	tcase_add_test(kinds, test_every_byte_of_a_phrase_counts);
 	suite_add_tcase(s, kinds);
 
 	TCase *prefix = tcase_create("prefix");

@@ -704,9 +704,14 @@ static void on_arrival(struct txn_table *table, struct message *m, const struct 
 	for (size_t i = 0; i < size.len && size.ptr[i] >= '0' && size.ptr[i] <= '9'; i++)
 		a->size = a->size * 10 + (uint64_t)(size.ptr[i] - '0');
 	if (fields_has(f, FIELD_T)) {
-		strbuf_reset(&table->scratch);
-		fields_unquote(fields_get(f, FIELD_T), &table->scratch);
-		a->subject = keep(m, strbuf_text(&table->scratch));
+		struct text quoted = fields_get(f, FIELD_T);
+		if (quoted.len == 0 || memchr(quoted.ptr, '\\', quoted.len) == NULL) {
+			a->subject = keep(m, quoted); /* nearly every one: nothing escaped */
+		} else {
+			strbuf_reset(&table->scratch);
+			fields_unquote(quoted, &table->scratch);
+			a->subject = keep(m, strbuf_text(&table->scratch));
+		}
 	}
 	if (table->out->arrival_details)
 		keep_arrival_details(m, f);

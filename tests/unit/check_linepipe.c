@@ -130,6 +130,27 @@ static void nap(long ns)
 	nanosleep(&(struct timespec){ ns / 1000000000, ns % 1000000000 }, NULL);
 }
 
+/* A log holding text, alone in a new temporary directory. */
+struct temp_log {
+	char *dir, *path;
+};
+
+static struct temp_log temp_log_of(const struct strbuf *text)
+{
+	struct temp_log log;
+	log.dir = make_temp_dir();
+	log.path = path_in(log.dir, "exim_mainlog");
+	write_file(log.path, text->data, text->len);
+	return log;
+}
+
+static void temp_log_remove(struct temp_log *log)
+{
+	remove_tree(log->dir);
+	free(log->path);
+	free(log->dir);
+}
+
 struct drop_filter {
 	struct pipe_run run;
 	size_t seen;
@@ -327,23 +348,19 @@ END_TEST
  * thread reads it either way. */
 START_TEST(test_the_side_ahead_lexes_rests)
 {
-	char *dir = make_temp_dir();
-	char *plain = path_in(dir, "exim_mainlog");
 	struct strbuf text = STRBUF_INIT;
 	for (size_t i = 0; i < 2 * LINEPIPE_SLOTS; i++)
 		strbuf_printf(&text, "2024-01-02 00:00:%02zu 1rgvod-0005rA-05 => u%zu@example.com "
 		              "R=dnslookup T=remote_smtp H=mx.example.com [192.0.2.1]\n", i % 60, i);
-	write_file(plain, text.data, text.len);
-	const char *plain_only[] = { plain };
+	struct temp_log log = temp_log_of(&text);
+	const char *plain_only[] = { log.path };
 	uint64_t rests = 0;
 	struct pipe_run run = { 0, 0, 0, SIZE_MAX, 300000000, &rests };
 	ck_assert_uint_eq(assert_pipe_reads_as_serial(plain_only, 1, run), 2 * LINEPIPE_SLOTS);
 	ck_assert_uint_ge(rests, LINEPIPE_SHARE_BELOW);
 	ck_assert_uint_lt(rests, 2 * LINEPIPE_SLOTS);
 	strbuf_release(&text);
-	remove_tree(dir);
-	free(plain);
-	free(dir);
+	temp_log_remove(&log);
 }
 END_TEST
 
@@ -357,8 +374,6 @@ END_TEST
  * be written over lines not read yet. */
 START_TEST(test_dropped_line_in_a_full_pipe)
 {
-	char *dir = make_temp_dir();
-	char *plain = path_in(dir, "exim_mainlog");
 	const char head[] = "2024-01-02 00:00:00 ";
 	size_t head_len = sizeof head - 1;
 	size_t first = LINEPIPE_BATCH, filling = LINEPIPE_SLOTS - 1;
@@ -375,15 +390,13 @@ START_TEST(test_dropped_line_in_a_full_pipe)
 			strbuf_append_char(&text, (char)('a' + (i + n) % 26));
 		strbuf_append_char(&text, '\n');
 	}
-	write_file(plain, text.data, text.len);
-	const char *plain_only[] = { plain };
+	struct temp_log log = temp_log_of(&text);
+	const char *plain_only[] = { log.path };
 	struct pipe_run run = { first + 1, 300000000, 0, first + filling, 0, NULL };
 	size_t through = assert_pipe_reads_as_serial(plain_only, 1, run);
 	ck_assert_uint_eq(through, first + filling + 1 + 20);
 	strbuf_release(&text);
-	remove_tree(dir);
-	free(plain);
-	free(dir);
+	temp_log_remove(&log);
 }
 END_TEST
 
@@ -392,13 +405,11 @@ END_TEST
  * does not hang). */
 START_TEST(test_finish_early_stops_the_thread)
 {
-	char *dir = make_temp_dir();
-	char *plain = path_in(dir, "exim_mainlog");
 	struct strbuf text = STRBUF_INIT;
 	for (size_t i = 0; i < 50000; i++)
 		strbuf_printf(&text, "2024-01-02 00:00:00 line %zu of many\n", i);
-	write_file(plain, text.data, text.len);
-	const char *paths[] = { plain };
+	struct temp_log log = temp_log_of(&text);
+	const char *paths[] = { log.path };
 	for (size_t stop_after = 0; stop_after < 3000; stop_after += 1000) {
 		struct input *input = input_open(paths, 1);
 		struct lexer *lexer = lexer_new();
@@ -408,15 +419,13 @@ START_TEST(test_finish_early_stops_the_thread)
 		const struct log_line *line;
 		for (size_t n = 0; n < stop_after; n++)
 			ck_assert(linepipe_next(pipe, &raw, &line));
-		nanosleep(&(struct timespec){ 0, 5000000 }, NULL); /* let it fill the pipe */
+		nap(5000000); /* let it fill the pipe */
 		linepipe_finish(pipe);
 		lexer_free(lexer);
 		input_free(input);
 	}
 	strbuf_release(&text);
-	remove_tree(dir);
-	free(plain);
-	free(dir);
+	temp_log_remove(&log);
 }
 END_TEST
 

@@ -71,7 +71,7 @@ static unsigned trigram_hash(unsigned char a, unsigned char b, unsigned char c)
 
 /* fold() of every byte, for the loop below */
 static const unsigned char folded[256] = {
-#define FOLD(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
+#define FOLD(c) ((unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c)))
 #define F4(b) FOLD(b), FOLD((b) + 1), FOLD((b) + 2), FOLD((b) + 3)
 #define F16(b) F4(b), F4((b) + 4), F4((b) + 8), F4((b) + 12)
 #define F64(b) F16(b), F16((b) + 16), F16((b) + 32), F16((b) + 48)

@@ -30,7 +30,7 @@ static void exercise_fields(const struct log_line *line, const char *start, size
 	for (int tag = 0; tag < FIELD_COUNT; tag++) {
 		if (!fields_has(&line->fields, (enum field_tag)tag))
 			continue;
-		struct text value = line->fields.value[tag];
+		struct text value = fields_get(&line->fields, (enum field_tag)tag);
 		check_inside(value, start, length, "field value outside the line");
 		strbuf_reset(sb);
 		fields_unquote(value, sb);

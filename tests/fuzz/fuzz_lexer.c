@@ -5,7 +5,10 @@
  * them). Every line is copied into a buffer of exactly its length, so
  * AddressSanitizer sees a read one byte past it. Besides not crashing, the
  * lexer must keep every view it hands out inside the line (lexer.h), and
- * the field helpers must do the same with the views they are given.
+ * the field helpers must do the same with the views they are given. A
+ * second lexer lexes each line in two parts (lexer_parse_leaving_rest,
+ * then lexer_parse_rest, as the line pipe may): the line must come out
+ * exactly as lexed at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +70,37 @@ static void exercise_fields(const struct log_line *line, const char *start, size
 	}
 }
 
-static void lex_one(struct lexer *lexer, const uint8_t *bytes, size_t length, struct strbuf *sb)
+static bool same_view(struct text a, struct text b)
+{
+	return a.len == b.len && (a.len == 0 || a.ptr == b.ptr);
+}
+
+static void check_same_in_two_parts(const struct log_line *whole, const struct log_line *parts)
+{
+	if (whole->kind != parts->kind || whole->flag != parts->flag ||
+	    whole->continues != parts->continues || whole->epoch != parts->epoch ||
+	    whole->millisecond != parts->millisecond || whole->pid != parts->pid ||
+	    parts->rest_unlexed)
+		fuzz_fail("lexed in two parts: another kind or time");
+	/* a continuation's ID is each lexer's own copy: compared by content */
+	if (whole->message_id.len != parts->message_id.len ||
+	    (whole->message_id.len &&
+	     memcmp(whole->message_id.ptr, parts->message_id.ptr, whole->message_id.len) != 0))
+		fuzz_fail("lexed in two parts: another ID");
+	if (!same_view(whole->body, parts->body) || !same_view(whole->address, parts->address) ||
+	    !same_view(whole->message, parts->message) ||
+	    !same_view(whole->strerror_text, parts->strerror_text) ||
+	    whole->fields.present != parts->fields.present)
+		fuzz_fail("lexed in two parts: another view");
+	for (int tag = 0; tag < FIELD_COUNT; tag++)
+		if (fields_has(&whole->fields, (enum field_tag)tag) &&
+		    !same_view(fields_get(&whole->fields, (enum field_tag)tag),
+		               fields_get(&parts->fields, (enum field_tag)tag)))
+			fuzz_fail("lexed in two parts: another field");
+}
+
+static void lex_one(struct lexer *lexer, struct lexer *in_parts, const uint8_t *bytes,
+                    size_t length, struct strbuf *sb)
 {
 	/* An exact-size copy: a read past the line is a heap overflow. */
 	char *line = malloc(length ? length : 1);
@@ -75,8 +108,11 @@ static void lex_one(struct lexer *lexer, const uint8_t *bytes, size_t length, st
 		fuzz_fail("out of memory");
 	if (length)
 		memcpy(line, bytes, length);
-	struct log_line out;
+	struct log_line out, parts;
 	lexer_parse(lexer, line, length, &out);
+	lexer_parse_leaving_rest(in_parts, line, length, &parts);
+	lexer_parse_rest(&parts);
+	check_same_in_two_parts(&out, &parts);
 	if ((unsigned)out.kind >= LINE_KIND_COUNT)
 		fuzz_fail("line kind out of range");
 	if (out.kind != LK_CONTINUATION)
@@ -107,17 +143,19 @@ static void lex_one(struct lexer *lexer, const uint8_t *bytes, size_t length, st
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct lexer *lexer = lexer_new();
-	lex_one(lexer, data, size, &sb);
+	struct lexer *lexer = lexer_new(), *in_parts = lexer_new();
+	lex_one(lexer, in_parts, data, size, &sb);
 	lexer_reset(lexer);
+	lexer_reset(in_parts);
 	size_t start = 0;
 	for (size_t i = 0; i <= size; i++) {
 		if (i == size || data[i] == '\n') {
-			lex_one(lexer, data + start, i - start, &sb);
+			lex_one(lexer, in_parts, data + start, i - start, &sb);
 			start = i + 1;
 		}
 	}
 	lexer_free(lexer);
+	lexer_free(in_parts);
 	strbuf_release(&sb);
 	return 0;
 }

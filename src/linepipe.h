@@ -73,10 +73,11 @@
 /* The producer lexes a flag line whole while the consumer has at least
  * this many lines to take, and else leaves the line's rest (lexer.h,
  * lexer_parse_rest) to the consumer, which lexes it as it takes the
- * line: whichever side is slower, the other takes over some of its
- * work. Below half the slots, the consumer is near waiting for lines;
- * above, it is the slower side (LINEPIPE_SLOTS / 4 and 3 / 4 measured no
- * better). */
+ * line. The help goes one way: a slower producer hands lexing over; a
+ * slower consumer is not helped, the producer then lexes every line
+ * whole, as before. Below half the slots, the consumer is near waiting
+ * for lines; above, it is the slower side (LINEPIPE_SLOTS / 4 and 3 / 4
+ * measured no better). */
 #define LINEPIPE_SHARE_BELOW (LINEPIPE_SLOTS / 2)
 /* four of the longest lines at least, so that one always fits */
 #define LINEPIPE_BYTES (4u * 1024 * 1024)

@@ -22,17 +22,12 @@
 #include "suites.h"
 #include "test_support.h"
 
-static bool same_text(struct text a, struct text b)
-{
-	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
-}
-
 /* Two readings and lexings of the same line, compared by what they say. */
 static void assert_same_line(const struct input_line *raw_a, const struct log_line *a,
                              const struct input_line *raw_b, const struct log_line *b,
                              size_t n)
 {
-	ck_assert_msg(same_text(raw_a->text, raw_b->text), "line %zu: the text differs", n);
+	ck_assert_msg(same_bytes(raw_a->text, raw_b->text), "line %zu: the text differs", n);
 	ck_assert_msg(raw_a->line_number == raw_b->line_number && raw_a->file_index ==
 	              raw_b->file_index && raw_a->truncated == raw_b->truncated &&
 	              strcmp(raw_a->file, raw_b->file) == 0,

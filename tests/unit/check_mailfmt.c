@@ -649,11 +649,6 @@ static void qp_decode(struct strbuf *out, struct text in)
 	}
 }
 
-static bool same_bytes(struct text a, struct text b)
-{
-	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
-}
-
 /* mailfmt_body on body: the declared encoding, and the output decoded
  * must give body back (with a final LF). */
 static const char *check_body(struct text body, struct strbuf *encoded)

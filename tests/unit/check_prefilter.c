@@ -32,11 +32,6 @@
 /* A view's arguments for "%.*s" (an empty view may have a NULL pointer). */
 #define VIEW_ARGS(view) (int)(view).len, (view).ptr ? (view).ptr : ""
 
-static bool same_text(struct text a, struct text b)
-{
-	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
-}
-
 /* ---- idset ---- */
 
 #define CLASSIC_ID "1rkNul-000008-AA"
@@ -204,7 +199,7 @@ static void compare_one_line(struct lexer *parsing, struct lexer *peeking, const
 		tally->unsure++;
 		struct log_line second;
 		lexer_parse(peeking, line, length, &second);
-		ck_assert_msg(same_text(second.message_id, parsed.message_id),
+		ck_assert_msg(same_bytes(second.message_id, parsed.message_id),
 		              "%s: after peeks the ID is \"%.*s\", lexer_parse alone says \"%.*s\"",
 		              where, VIEW_ARGS(second.message_id), VIEW_ARGS(parsed.message_id));
 		ck_assert_msg(second.kind == parsed.kind, "%s: after peeks %s, alone %s", where,
@@ -225,7 +220,7 @@ static void compare_one_line(struct lexer *parsing, struct lexer *peeking, const
 		tally->entry++;
 		ck_assert_msg(id.len == 0, "%s: ENTRY with the ID \"%.*s\"", where, VIEW_ARGS(id));
 	}
-	ck_assert_msg(same_text(id, parsed.message_id),
+	ck_assert_msg(same_bytes(id, parsed.message_id),
 	              "%s: peek says %s \"%.*s\", lexer_parse says ID \"%.*s\"", where, what,
 	              VIEW_ARGS(id), VIEW_ARGS(parsed.message_id));
 	ck_assert_msg(epoch == parsed.epoch, "%s: peek says epoch %lld, lexer_parse %lld", where,

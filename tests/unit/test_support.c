@@ -63,7 +63,7 @@ void assert_views_inside(const struct log_line *out, const char *start, size_t l
 			           fields_get(&out->fields, (enum field_tag)tag), start, length);
 }
 
-static bool same_view(struct text a, struct text b)
+bool same_bytes(struct text a, struct text b)
 {
 	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
@@ -77,13 +77,13 @@ void assert_same_lexing(const struct log_line *a, const struct log_line *b, size
 	              a->rest_unlexed == b->rest_unlexed,
 	              "line %zu: kind %s / %s, its time, or its rest left", n, line_kind_name(a->kind),
 	              line_kind_name(b->kind));
-	ck_assert_msg(same_view(a->message_id, b->message_id) && same_view(a->body, b->body) &&
-	              same_view(a->address, b->address) && same_view(a->message, b->message) &&
-	              same_view(a->strerror_text, b->strerror_text), "line %zu: a view", n);
+	ck_assert_msg(same_bytes(a->message_id, b->message_id) && same_bytes(a->body, b->body) &&
+	              same_bytes(a->address, b->address) && same_bytes(a->message, b->message) &&
+	              same_bytes(a->strerror_text, b->strerror_text), "line %zu: a view", n);
 	ck_assert_msg(a->fields.present == b->fields.present, "line %zu: fields", n);
 	for (int tag = 0; tag < FIELD_COUNT; tag++)
 		ck_assert_msg(!fields_has(&a->fields, (enum field_tag)tag) ||
-		              same_view(fields_get(&a->fields, (enum field_tag)tag),
+		              same_bytes(fields_get(&a->fields, (enum field_tag)tag),
 		                        fields_get(&b->fields, (enum field_tag)tag)),
 		              "line %zu: %s=", n, field_tag_name((enum field_tag)tag));
 	ck_assert(a->fields.t_is_subject == b->fields.t_is_subject &&

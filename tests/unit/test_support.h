@@ -56,6 +56,9 @@ struct log_line lex_with(struct lexer *lexer, const char *line);
  * lexer's own copy and is not checked. Fails the test otherwise. */
 void assert_views_inside(const struct log_line *out, const char *start, size_t length);
 
+/* Whether two views hold the same bytes (wherever they lie). */
+bool same_bytes(struct text a, struct text b);
+
 /* Two lexings of a line say the same: kind, flag, time, ID, every view
  * and every field, compared by content. n names the line in a failure. */
 void assert_same_lexing(const struct log_line *a, const struct log_line *b, size_t n);

@@ -46,7 +46,7 @@ ALL_CPPFLAGS = -D_GNU_SOURCE $(FORTIFY) -Isrc \
 	-DEXIMEXPLAIN_DATADIR='"$(PREFIX)/share/eximexplain"' \
 	-DEXIMEXPLAIN_SYSCONFDIR='"$(SYSCONFDIR)/eximexplain"'
 # -pthread: input is read and lexed on a second thread (src/linepipe.c)
-ALL_CFLAGS = -std=c11 -pthread $(WARN_CFLAGS) $(WERROR) $(HARDEN_CFLAGS) $(CFLAGS) \
+ALL_CFLAGS = -std=c11 -pthread $(WARN_CFLAGS) $(WERROR) $(HARDEN_CFLAGS) $(TUNE_CFLAGS) $(CFLAGS) \
 	$(SANITIZE) $(DEPS_CFLAGS)
 ALL_LDFLAGS = -pthread $(HARDEN_LDFLAGS) $(LDFLAGS) $(SANITIZE)
 
@@ -67,11 +67,12 @@ all: $(BIN)
 $(BIN): $(O)/main.o $(LIB_OBJECTS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS)
 
-$(O)/%.o: src/%.c
+# config.mk: the flags ./configure chose; a new choice rebuilds.
+$(O)/%.o: src/%.c config.mk
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/tests/%.o: tests/unit/%.c
+$(O)/tests/%.o: tests/unit/%.c config.mk
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
 

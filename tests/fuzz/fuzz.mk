@@ -62,7 +62,7 @@ fuzz-fuzzers: $(FUZZ_FUZZERS)
 
 fuzz-build:
 	$(MAKE) O=$(FUZZ_OUT) CC=$(FUZZ_CC) SANITIZE='$(FUZZ_SANITIZE)' \
-		HARDEN_CFLAGS= FORTIFY= CFLAGS='-g -O1' fuzz-fuzzers
+		HARDEN_CFLAGS= TUNE_CFLAGS= FORTIFY= CFLAGS='-g -O1' fuzz-fuzzers
 
 # One harness at a time, each on its own working corpus (new inputs go
 # there), the generated seeds and the kept regressions.

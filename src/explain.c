@@ -118,6 +118,21 @@ static struct text domain_of(struct text address)
 	return text_skip(address, skip);
 }
 
+/* A line from its flag on ("=> /dev/null <a@b> R=.. T=.."): the time, the
+ * ID and a syslog wrapper before it say nothing of why, and would make a
+ * rule read a reason into a host name ("spam-gw exim[1]:") or an ID
+ * ("...-Spam"). Being the same for every line alike, the rest also lets
+ * the rules' memo know the line again. The whole line when the ID is not
+ * in it. */
+static struct text after_message_id(struct text line, const char *id)
+{
+	long at = id[0] ? text_find(line, id) : -1;
+	if (at < 0)
+		return line;
+	struct text rest = text_skip(line, (size_t)at + strlen(id));
+	return rest.len && rest.ptr[0] == ' ' ? text_skip(rest, 1) : rest;
+}
+
 struct text explain_recipient_address(const struct recipient *r)
 {
 	/* a local delivery logs the local part, a pipe or a file as the
@@ -180,7 +195,8 @@ void explain_recipient_facts(const struct message *m, const struct recipient *r,
 	/* a discard has no error: what it says is in its line ("=> blackhole
 	 * (DATA ACL discarded recipients): reason") or its address */
 	if (out->error.len == 0 && out->outcome == RULE_DISCARDED)
-		out->error = r->line[0] ? text_of(r->line) : text_of(r->address);
+		out->error = r->line[0] ? after_message_id(text_of(r->line), m->id)
+		                        : text_of(r->address);
 }
 
 void explain_frozen_facts(const struct message *m, struct rule_facts *out)

@@ -127,6 +127,23 @@ seed_message 1rkouL-00000005x5T-3215 '*' userunknown          # 553 Addressee un
 seed_message 1rkoMC-00000005wof-282C '*' notaccept            # 521 does not accept mail
 seed_message 1rklyv-00000005vcO-30EE '*' mailboxfull          # 552 5.2.2 over quota
 
+# A discard's reason is in its line after the ID: neither a syslog host
+# named spam-gw nor an ID that ends in -Spam makes an ACL discard a spam
+# discard (the rule's `\bspam\b` once read the whole line).
+cat >"$tmp/discards.log" <<'EOF'
+Mar 14 06:12:48 spam-gw exim[4242]: 1rkeKz-005rmz-0b <= a@shop.example.org H=(shop.example.org) [203.0.113.9]:4000 P=esmtp S=900 for b@acme.example.com
+Mar 14 06:12:48 spam-gw exim[4242]: 1rkeKz-005rmz-0b => blackhole (DATA ACL discarded recipients): policy
+Mar 14 06:12:48 spam-gw exim[4242]: 1rkeKz-005rmz-0b Completed
+2024-03-14 06:12:49 1rkeL0-00000005rmz-Spam <= a@shop.example.org H=(shop.example.org) [203.0.113.9]:4001 P=esmtp S=900 for c@acme.example.com
+2024-03-14 06:12:49 1rkeL0-00000005rmz-Spam => blackhole (DATA ACL discarded recipients): policy
+2024-03-14 06:12:49 1rkeL0-00000005rmz-Spam Completed
+EOF
+for id in 1rkeKz-005rmz-0b 1rkeL0-00000005rmz-Spam; do
+	"$bin" show "$id" "$tmp/discards.log" >"$tmp/discard" 2>&1
+	grep -q '^     why: .*\[local.acl_discard, discarded\]$' "$tmp/discard" ||
+		fail "discard $id: not local.acl_discard: $(grep -E '(why|delayed): ' "$tmp/discard")"
+done
+
 # the SMTP-time seeds, in the report's event section
 "$bin" report "$sample" >"$tmp/report" 2>&1
 for want in event.auth_failed event.auth_failed_temporary event.relay_denied \

@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 struct text {
 	const char *ptr;
@@ -62,12 +65,22 @@ static inline struct text text_skip(struct text t, size_t n)
 }
 
 /* The index of the first byte c in s[i, length), or length. For the short
- * hops of the lexer (a token's end, a bracket's close): eight bytes at a
- * time in a register, where a call to memchr costs more in its set-up and
- * its call than the few bytes cost to look at. Long searches (quote to
- * quote, a line's end) stay with memchr. */
+ * hops of the lexer (a token's end, a bracket's close): sixteen bytes at
+ * a time in a vector register where there is SSE2 (every x86-64), else
+ * eight in a general one, where a call to memchr costs more in its set-up
+ * and its call than the few bytes cost to look at. Long searches (quote
+ * to quote, a line's end) stay with memchr. Never reads past length. */
 static inline size_t bytes_find(const char *s, size_t length, size_t i, char c)
 {
+#ifdef __SSE2__
+	const __m128i wanted = _mm_set1_epi8(c);
+	for (; i + 16 <= length; i += 16) {
+		__m128i block = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned found = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(block, wanted));
+		if (found)
+			return i + (size_t)__builtin_ctz(found);
+	}
+#endif
 	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
 	const uint64_t pattern = ones * (unsigned char)c;
 	for (; i + 8 <= length; i += 8) {

@@ -496,24 +496,29 @@ START_TEST(test_text_find_agrees_with_a_naive_search)
 END_TEST
 
 /* bytes_find (text.h) against a byte-by-byte loop: every start and
- * length up to a few words, the byte sought at every place or nowhere,
- * with bytes that differ from it by one bit or by a borrow (0x00, 0x80,
- * its neighbours) around it, since those are what a word-at-a-time test
- * gets wrong. */
+ * length up to a few blocks of sixteen, the byte sought at every place or
+ * nowhere, with bytes that differ from it by one bit or by a borrow
+ * (0x00, 0x80, its neighbours) around it, since those are what a
+ * word-at-a-time test gets wrong. Each text is in a block of its own
+ * length, so that the sanitizer build sees a read past its end. */
 START_TEST(test_bytes_find_agrees_with_a_loop)
 {
 	static const char wanted[] = { ' ', '=', ')', '\0', (char)0x80, (char)0xFF };
 	static const unsigned char fillers[] = { 'a', 0x00, 0x80, 0x21, 0x1F, 0x7F, 0xA0, 0x01 };
-	char text[40];
 	unsigned seed = 777;
 	for (size_t w = 0; w < sizeof wanted; w++)
 		for (int round = 0; round < 3000; round++) {
-			size_t len = (size_t)(round % 40);
+			size_t len = (size_t)(round % 56);
+			/* now and then a text with the byte far on or nowhere */
+			unsigned odds = round % 7 == 0 ? 200 : 12;
+			char *text = malloc(len ? len : 1);
+			ck_assert_ptr_nonnull(text);
 			for (size_t i = 0; i < len; i++) {
 				seed = seed * 1103515245u + 12345u;
-				unsigned r = (seed >> 16) % 12;
+				unsigned r = (seed >> 16) % odds;
 				text[i] = r < 1 ? wanted[w]
-				                : (char)(r < 9 ? fillers[r - 1] : wanted[w] ^ (char)(1u << r));
+				                : (char)(r < 9 || r >= 12 ? fillers[r % 8]
+				                                          : wanted[w] ^ (char)(1u << r));
 			}
 			for (size_t from = 0; from <= len; from++) {
 				size_t want = from;
@@ -523,6 +528,7 @@ START_TEST(test_bytes_find_agrees_with_a_loop)
 				ck_assert_msg(got == want, "byte %02x from %zu of %zu: %zu, want %zu",
 				              (unsigned char)wanted[w], from, len, got, want);
 			}
+			free(text);
 		}
 }
 END_TEST

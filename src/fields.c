@@ -269,6 +269,29 @@ static int token_tag(const char *s, size_t i, size_t end, const char **eq)
 	return -1;
 }
 
+/* A value of the token [v, token_end_at) as it stands ("S=3887"); where
+ * it ends. */
+static inline size_t set_plain_value(const char *s, size_t length, size_t v, int tag,
+                                     size_t token_end_at, bool stop_at_message,
+                                     struct fields *out)
+{
+	size_t vend = token_end_at;
+	if (stop_at_message && vend > v && s[vend - 1] == ':' &&
+	    (vend == length || s[vend] == ' '))
+		vend--; /* "T=remote_smtp: message" (pre-4.86) */
+	set_field(out, (enum field_tag)tag, s + v, vend - v);
+	return vend;
+}
+
+/* Whether the value at v of a tag's token is set as it stands, with
+ * nothing more to read: most are ("P=esmtps", "R=virtual_user"), and
+ * fields_scan sets those itself, without scan_tag_value's call. */
+static inline bool is_plain_value(const char *s, size_t length, size_t v, int tag)
+{
+	return tag != FIELD_ID && tag != FIELD_H && tag != FIELD_ST &&
+	       (v >= length || (s[v] != '"' && s[v] != '<'));
+}
+
 /* token_end: where the token with the '=' ends, as the caller found it
  * (a plain value ends there too). */
 static size_t scan_tag_value(const char *s, size_t length, const char *eq, int tag,
@@ -304,12 +327,7 @@ static size_t scan_tag_value(const char *s, size_t length, const char *eq, int t
 		set_field(out, (enum field_tag)tag, s + v, vend - v);
 		return vend;
 	}
-	vend = token_end_at;
-	if (stop_at_message && vend > v && s[vend - 1] == ':' &&
-	    (vend == length || s[vend] == ' '))
-		vend--; /* "T=remote_smtp: message" (pre-4.86) */
-	set_field(out, (enum field_tag)tag, s + v, vend - v);
-	end = vend;
+	end = set_plain_value(s, length, v, tag, token_end_at, stop_at_message, out);
 	if (tag == FIELD_ST && end + 1 < length && s[end] == ' ' && s[end + 1] == '(') {
 		const char *close = memchr(s + end, ')', length - end);
 		if (close)
@@ -374,7 +392,11 @@ int fields_scan(const char *s, size_t length, bool t_is_subject,
 			i = end;
 			continue;
 		}
-		end = scan_tag_value(s, length, eq, tag, end, stop_at_message, out);
+		size_t v = (size_t)(eq - s) + 1;
+		if (is_plain_value(s, length, v, tag))
+			end = set_plain_value(s, length, v, tag, end, stop_at_message, out);
+		else
+			end = scan_tag_value(s, length, eq, tag, end, stop_at_message, out);
 		found++;
 		i = end;
 	}

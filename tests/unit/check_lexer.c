@@ -356,6 +356,54 @@ START_TEST(test_near_id_is_not_an_id)
 }
 END_TEST
 
+/* What an ID is, said plainly: the reference the lexer's vector test of
+ * a line's head must agree with. */
+static bool plain_is_id(const char *s, size_t n)
+{
+	size_t dash2 = n == 23 ? 18 : n == 16 ? 13 : 0;
+	if (dash2 == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		if ((i == 6 || i == dash2) ? c != '-' : !alnum)
+			return false;
+	}
+	return true;
+}
+
+/* Both formats with every byte changed to each of the bytes beside the
+ * ranges ('/', ':', '@', '[', '`', '{'), a dash, a space, a NUL, 0x80 and
+ * up, and letters and digits; alone and at the head of a line, where the
+ * ID must be followed by a space. */
+START_TEST(test_message_id_every_byte)
+{
+	static const char *const ids[] = { "10HmaX-000000005vi-0000", "1Ov4tU-0000Nz-Rm" };
+	static const unsigned char bytes[] = { '/', ':', '@', '[', '`', '{', '-', ' ', 0,
+		                               0x80, 0xB0, 0xC1, 0xE1, 0xFF, '0', '9', 'a',
+		                               'z', 'A', 'Z', 'q' };
+	for (size_t k = 0; k < 2; k++) {
+		size_t n = strlen(ids[k]);
+		for (size_t i = 0; i < n; i++)
+			for (size_t b = 0; b < sizeof bytes; b++) {
+				char id[24];
+				memcpy(id, ids[k], n);
+				id[i] = (char)bytes[b];
+				bool want = plain_is_id(id, n);
+				ck_assert_msg(lexer_is_message_id(id, n) == want, "%s byte %zu = %02x",
+				              ids[k], i, bytes[b]);
+				char line[64];
+				memcpy(line, "2024-01-01 00:00:00 ", 20);
+				memcpy(line + 20, id, n);
+				memcpy(line + 20 + n, " Completed", 11);
+				struct log_line l = lex_bytes(line, 20 + n + 10);
+				ck_assert_msg((l.message_id.len == n) == want, "line with %s byte %zu = %02x",
+				              ids[k], i, bytes[b]);
+			}
+	}
+}
+END_TEST
+
 START_TEST(test_pid_before_id)
 {
 	/* test/log/0551, section 2.2: the pid comes before the ID */
@@ -1173,6 +1221,7 @@ Suite *lexer_suite(void)
 	tcase_add_test(prefix, test_arrival_with_new_id);
 	tcase_add_test(prefix, test_created_message_id_and_bounce_reference);
 	tcase_add_test(prefix, test_near_id_is_not_an_id);
+	tcase_add_test(prefix, test_message_id_every_byte);
 	tcase_add_test(prefix, test_pid_before_id);
 	tcase_add_test(prefix, test_milliseconds);
 	tcase_add_test(prefix, test_zone_east);

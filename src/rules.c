@@ -1268,6 +1268,36 @@ static const struct lit_probe_set *screened_set(const struct candidates *c, size
 	return lit_filter_probe_set(screened_pattern(c->rules[i], text)->filter, k);
 }
 
+/* How many of the class's probe sets test each trigram: a trigram few
+ * rule words have is taken to be one few texts have too. */
+static uint32_t *probe_counts(const struct candidates *c, bool text)
+{
+	uint32_t *count = xcalloc(LIT_TRIGRAM_BITS, sizeof *count);
+	for (size_t i = 0; i < c->count; i++)
+		for (size_t k = 0; k < screened_sets(c, i, text); k++) {
+			const struct lit_probe_set *set = screened_set(c, i, text, k);
+			for (unsigned p = 0; p < set->count; p++)
+				count[set->probe[p]]++;
+		}
+	return count;
+}
+
+/* The set with its rarest probe first, the others after it from rare to
+ * common: the screen files the set under its first probe, so a text
+ * meets it only when it has that trigram, and a test that fails fails
+ * early. */
+static struct lit_probe_set rarest_first(const struct lit_probe_set *set, const uint32_t *count)
+{
+	struct lit_probe_set sorted = *set;
+	for (unsigned i = 1; i < sorted.count; i++)
+		for (unsigned j = i; j > 0 && count[sorted.probe[j]] < count[sorted.probe[j - 1]]; j--) {
+			uint16_t t = sorted.probe[j];
+			sorted.probe[j] = sorted.probe[j - 1];
+			sorted.probe[j - 1] = t;
+		}
+	return sorted;
+}
+
 static void build_screen(struct screen *s, const struct candidates *c, bool text)
 {
 	size_t words = c->count / 64 + 1;
@@ -1275,13 +1305,14 @@ static void build_screen(struct screen *s, const struct candidates *c, bool text
 	s->may = xcalloc(words, sizeof *s->may);
 	s->start = xcalloc(LIT_TRIGRAM_BITS + 1, sizeof *s->start);
 	s->filed = xcalloc(LIT_TRIGRAM_BITS / 64, sizeof *s->filed);
+	uint32_t *count = probe_counts(c, text);
 	size_t total = 0;
 	for (size_t i = 0; i < c->count; i++) {
 		size_t sets = screened_sets(c, i, text);
 		if (sets)
 			s->judged[i / 64] |= UINT64_C(1) << (i % 64);
 		for (size_t k = 0; k < sets; k++) {
-			unsigned t = screened_set(c, i, text, k)->probe[0];
+			unsigned t = rarest_first(screened_set(c, i, text, k), count).probe[0];
 			s->start[t + 1]++;
 			s->filed[t / 64] |= UINT64_C(1) << (t % 64);
 		}
@@ -1294,10 +1325,11 @@ static void build_screen(struct screen *s, const struct candidates *c, bool text
 	memcpy(next, s->start, LIT_TRIGRAM_BITS * sizeof *next);
 	for (size_t i = 0; i < c->count; i++)
 		for (size_t k = 0; k < screened_sets(c, i, text); k++) {
-			const struct lit_probe_set *set = screened_set(c, i, text, k);
-			s->entries[next[set->probe[0]]++] = (struct screen_entry){ *set, (uint32_t)i };
+			struct lit_probe_set set = rarest_first(screened_set(c, i, text, k), count);
+			s->entries[next[set.probe[0]]++] = (struct screen_entry){ set, (uint32_t)i };
 		}
 	free(next);
+	free(count);
 }
 
 static struct candidates *candidates_for(struct rule_set *set, enum rule_outcome outcome,

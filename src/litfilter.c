@@ -85,6 +85,11 @@ static const unsigned char folded[256] = {
 void lit_trigrams_of(struct text text, struct lit_trigrams *out)
 {
 	memset(out->bits, 0, sizeof out->bits);
+	lit_trigrams_add(text, out);
+}
+
+void lit_trigrams_add(struct text text, struct lit_trigrams *out)
+{
 	if (text.len < MIN_LITERAL)
 		return;
 	/* the last three folded bytes in a word, as trigram_hash packs them:

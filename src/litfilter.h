@@ -29,6 +29,8 @@ struct lit_trigrams {
 };
 
 void lit_trigrams_of(struct text text, struct lit_trigrams *out);
+/* The same, added to the trigrams out has already. */
+void lit_trigrams_add(struct text text, struct lit_trigrams *out);
 
 struct lit_filter;
 

@@ -1098,18 +1098,46 @@ static void prepare_facts(const struct rule_facts *facts, struct prepared_facts 
 	out->error_trigrams_known = out->text_trigrams_known = false;
 }
 
-static const struct lit_trigrams *error_trigrams(struct prepared_facts *p)
-{
-	if (!p->error_trigrams_known) {
-		lit_trigrams_of(p->facts->error, &p->error_trigrams);
-		p->error_trigrams_known = true;
-	}
-	return &p->error_trigrams;
-}
-
 static bool same_view(struct text a, struct text b)
 {
 	return a.ptr == b.ptr && a.len == b.len;
+}
+
+/* The remote's reply, when the error ends with it ("SMTP error from
+ * remote mail server after RCPT TO:<a>: 550 5.1.1 ..."): its trigrams are
+ * the error's last ones. */
+static bool text_ends_error(const struct rule_facts *f)
+{
+	return f->text.len >= 3 && f->text.len < f->error.len &&
+	       memcmp(f->error.ptr + f->error.len - f->text.len, f->text.ptr, f->text.len) == 0;
+}
+
+static const struct lit_trigrams *text_trigrams_alone(struct prepared_facts *p)
+{
+	if (!p->text_trigrams_known) {
+		lit_trigrams_of(p->facts->text, &p->text_trigrams);
+		p->text_trigrams_known = true;
+	}
+	return &p->text_trigrams;
+}
+
+/* A miss of the memo for a failed recipient needs both sets, and the
+ * error is mostly its text: the text's set is worked out once, and the
+ * error's is it and the trigrams that start in the error's head. */
+static const struct lit_trigrams *error_trigrams(struct prepared_facts *p)
+{
+	if (!p->error_trigrams_known) {
+		const struct rule_facts *f = p->facts;
+		if (text_ends_error(f)) {
+			p->error_trigrams = *text_trigrams_alone(p);
+			size_t head = f->error.len - f->text.len;
+			lit_trigrams_add(text_make(f->error.ptr, head + 2), &p->error_trigrams);
+		} else {
+			lit_trigrams_of(f->error, &p->error_trigrams);
+		}
+		p->error_trigrams_known = true;
+	}
+	return &p->error_trigrams;
 }
 
 static const struct lit_trigrams *text_trigrams(struct prepared_facts *p)
@@ -1117,11 +1145,7 @@ static const struct lit_trigrams *text_trigrams(struct prepared_facts *p)
 	const struct rule_facts *f = p->facts;
 	if (same_view(f->text, f->error))
 		return error_trigrams(p);
-	if (!p->text_trigrams_known) {
-		lit_trigrams_of(f->text, &p->text_trigrams);
-		p->text_trigrams_known = true;
-	}
-	return &p->text_trigrams;
+	return text_trigrams_alone(p);
 }
 
 void rules_use_literal_filters(struct rule_set *set, bool on)

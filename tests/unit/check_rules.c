@@ -254,6 +254,31 @@ START_TEST(test_patterns_caseless_and_alternatives)
 }
 END_TEST
 
+/* A failure's error ends with the remote's reply, its text, and the
+ * error's trigrams are worked out from the text's: a literal across the
+ * join (">: 550") and one in the error's head alone must both be seen. */
+START_TEST(test_error_literals_across_the_reply)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules",
+	          "rule t.join\n\terror RCPT TO:<[^>]*>: 550 5\\.1\\.1\n" RULE_OUTPUTS
+	          "rule t.head\n\terror SMTP error from remote mail server after MAIL\n" RULE_OUTPUTS
+	          "rule t.rest\n" RULE_OUTPUTS, RULES_SHIPPED);
+	static const char error[] = "SMTP error from remote mail server after RCPT TO:<a@b.example>: "
+	                            "550 5.1.1 <a@b.example>: unknown";
+	struct rule_facts facts = facts_for(RULE_FAILED);
+	facts.error = t(error);
+	facts.text = t(strstr(error, "550 5.1.1"));
+	ck_assert_str_eq(match_id(&f, &facts), "t.join");
+	static const char head[] = "SMTP error from remote mail server after MAIL FROM:<a@b.example>: "
+	                           "550 5.7.1 no";
+	facts.error = t(head);
+	facts.text = t(strstr(head, "550 5.7.1"));
+	ck_assert_str_eq(match_id(&f, &facts), "t.head");
+	release(&f);
+}
+END_TEST
+
 /* ---- the memo ---- */
 
 enum fact_field {
@@ -782,6 +807,7 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_outcome_kind_stage);
 	tcase_add_test(tc, test_host_globs_agree_with_fnmatch);
 	tcase_add_test(tc, test_patterns_caseless_and_alternatives);
+	tcase_add_test(tc, test_error_literals_across_the_reply);
 	tcase_add_test(tc, test_first_match_wins_in_file_name_order);
 	tcase_add_test(tc, test_user_rules_replace_and_come_first);
 	tcase_add_test(tc, test_load_after_matching_is_seen);

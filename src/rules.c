@@ -1388,10 +1388,11 @@ static void screen_text(struct screen *s, size_t candidates, const struct lit_tr
 		}
 }
 
-static bool screened_out(const struct screen *s, size_t i)
+/* Of the 64 candidates from 64 * w on, those the screen leaves possible:
+ * the ones it cannot judge, and the ones it found may match. */
+static uint64_t screen_leaves(const struct screen *s, size_t w)
 {
-	uint64_t bit = UINT64_C(1) << (i % 64);
-	return (s->judged[i / 64] & bit) && !(s->may[i / 64] & bit);
+	return ~s->judged[w] | s->may[w];
 }
 
 static bool screen_used(const struct screen *s, size_t candidates)
@@ -1415,32 +1416,52 @@ static struct rule last_resort = {
 	.explanation = last_resort_explanation, .action = last_resort_action,
 };
 
+/* The candidates from `from` on that the screens leave possible, in order
+ * (all of them when there are no screens): the first that holds. */
+static const struct rule *first_screened_holding(struct rule_set *set, struct candidates *c,
+                                                 struct prepared_facts *prepared, size_t from)
+{
+	bool error_screen = !set->every_pattern_runs && screen_used(&c->error_screen, c->count);
+	bool text_screen = !set->every_pattern_runs && screen_used(&c->text_screen, c->count);
+	if (error_screen)
+		screen_text(&c->error_screen, c->count, error_trigrams(prepared));
+	if (text_screen)
+		screen_text(&c->text_screen, c->count, text_trigrams(prepared));
+	/* a word of candidates at a time: most are screened out, and are
+	 * passed over without a look */
+	for (size_t w = from / 64; w <= (c->count - 1) / 64; w++) {
+		uint64_t left = ~UINT64_C(0);
+		if (w == from / 64)
+			left &= ~UINT64_C(0) << (from % 64);
+		if (error_screen)
+			left &= screen_leaves(&c->error_screen, w);
+		if (text_screen)
+			left &= screen_leaves(&c->text_screen, w);
+		for (; left; left &= left - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(left);
+			if (i >= c->count)
+				return &last_resort;
+			if (rule_holds(set, c->rules[i], prepared))
+				return c->rules[i];
+		}
+	}
+	return &last_resort;
+}
+
 static const struct rule *first_holding(struct rule_set *set, struct candidates *c,
                                         const struct rule_facts *facts)
 {
 	struct prepared_facts prepared;
 	prepare_facts(facts, &prepared);
-	bool error_screen = false, text_screen = false;
-	for (size_t i = 0; i < c->count; i++) {
-		/* The screens cost a pass over the text's trigrams: worth it
-		 * only past the first few candidates, where most texts find
-		 * their rule. They are the literal filters asked all at once,
-		 * so off with them. */
-		if (i == SCREEN_AFTER && !set->every_pattern_runs) {
-			error_screen = screen_used(&c->error_screen, c->count);
-			text_screen = screen_used(&c->text_screen, c->count);
-			if (error_screen)
-				screen_text(&c->error_screen, c->count, error_trigrams(&prepared));
-			if (text_screen)
-				screen_text(&c->text_screen, c->count, text_trigrams(&prepared));
-		}
-		if ((error_screen && screened_out(&c->error_screen, i)) ||
-		    (text_screen && screened_out(&c->text_screen, i)))
-			continue;
+	/* The screens cost a pass over the text's trigrams: worth it only
+	 * past the first few candidates, where most texts find their rule.
+	 * They are the literal filters asked all at once, so off with them. */
+	for (size_t i = 0; i < c->count && i < SCREEN_AFTER; i++)
 		if (rule_holds(set, c->rules[i], &prepared))
 			return c->rules[i];
-	}
-	return &last_resort;
+	if (c->count <= SCREEN_AFTER)
+		return &last_resort;
+	return first_screened_holding(set, c, &prepared, SCREEN_AFTER);
 }
 
 /* A memo key: the class, then each fact the class's rules look at, in a

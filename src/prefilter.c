@@ -23,6 +23,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "idset.h"
 #include "timestamp.h"
@@ -378,11 +381,25 @@ bool prefilter_scan(struct prefilter *p, struct input *input, struct lexer *lexe
 
 /* ---- the second pass ---- */
 
-/* " R=" in [s, end), s being a space: memmem costs more for so short a
- * needle than stopping at each capital R, which log text has few of. */
+/* " R=" in [s, end), s being a space. Asked of every arrival of a
+ * message not selected, three hundred bytes and more: sixteen places at
+ * a time where there is SSE2 (a space, an R after it, an = after that),
+ * the rest stopping at each capital R, which log text has few of
+ * (memmem costs more for so short a needle). Never reads past end. */
 static bool has_r_field(const char *s, const char *end)
 {
-	for (const char *r = s + 1; r < end && (r = memchr(r, 'R', (size_t)(end - r))) != NULL; r++)
+	const char *p = s;
+#ifdef __SSE2__
+	const __m128i space = _mm_set1_epi8(' '), capital_r = _mm_set1_epi8('R'), eq = _mm_set1_epi8('=');
+	for (; end - p >= 18; p += 16) {
+		__m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), space);
+		__m128i b = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 1)), capital_r);
+		__m128i c = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 2)), eq);
+		if (_mm_movemask_epi8(_mm_and_si128(_mm_and_si128(a, b), c)))
+			return true;
+	}
+#endif
+	for (const char *r = p + 1; r < end && (r = memchr(r, 'R', (size_t)(end - r))) != NULL; r++)
 		if (r[-1] == ' ' && end - r >= 2 && r[1] == '=')
 			return true;
 	return false;

@@ -580,6 +580,39 @@ START_TEST(test_gate_follows_the_bounce_of_a_selected_message)
 }
 END_TEST
 
+/* The same, with the bounce's " R=" at every place a search sixteen bytes
+ * at a time can put it: after senders of 0 to 40 bytes, once right after
+ * the sender and once after other fields, with near misses ("xR=", " R-")
+ * before it. */
+START_TEST(test_gate_finds_the_parent_at_any_offset)
+{
+	use_time_zone("UTC");
+	char sender[48];
+	memset(sender, 'q', sizeof sender);
+	sender[_i] = '\0';
+	char bounce_line[2][256];
+	snprintf(bounce_line[0], sizeof bounce_line[0],
+	         "2024-03-14 10:00:01 1rkBNC-000005-BN <= %s@x.example R=1rkPPP-000003-PP U=Debian-exim "
+	         "P=local S=1234", sender);
+	snprintf(bounce_line[1], sizeof bounce_line[1],
+	         "2024-03-14 10:00:01 1rkBNC-000005-BN <= %s@x.example xR=1 R-2 U=Debian-exim "
+	         "P=local R=1rkPPP-000003-PP", sender);
+	for (int form = 0; form < 2; form++) {
+		const struct gated lines[] = {
+			{ bounce[0].line, TAKE }, { bounce[1].line, TAKE },
+			{ bounce_line[form], TAKE }, { bounce[4].line, TAKE }, { bounce[5].line, TAKE },
+			{ bounce[9].line, TAKE },
+		};
+		struct needle needle = { "gina@example.org" };
+		struct prefilter_options options = needle_options(&needle);
+		struct two_passes run;
+		run_two_passes(lines, COUNT(lines), &options, &run);
+		assert_taken_as_expected(lines, COUNT(lines), &run);
+		ck_assert_uint_eq(run.selected_after_gate, 2);
+	}
+}
+END_TEST
+
 /* Window [10:00, 11:00): the pipeline hands the sink only the lines in
  * it, so only a match in it may select. W1 matches before the window
  * only; W3's entry is at the window's (exclusive) end, so its matching
@@ -940,6 +973,7 @@ Suite *prefilter_suite(void)
 	TCase *passes = tcase_create("two passes");
 	tcase_add_test(passes, test_gate_takes_the_selected_message);
 	tcase_add_test(passes, test_gate_follows_the_bounce_of_a_selected_message);
+	tcase_add_loop_test(passes, test_gate_finds_the_parent_at_any_offset, 0, 41);
 	tcase_add_test(passes, test_scan_keeps_to_the_window);
 	tcase_add_test(passes, test_scan_gives_up_past_the_cap);
 	tcase_add_test(passes, test_gate_tells_head_and_epoch_of_skipped_lines);

@@ -243,7 +243,7 @@ struct block_scan {
 
 /* A line of the block as input_next_line would return it (*truncated
  * as it would say), and where the next one starts. */
-static struct text block_line_cut(const struct input_block *block, const char *start,
+static inline struct text block_line_cut(const struct input_block *block, const char *start,
                                   const char **next, bool *truncated)
 {
 	const char *end = block->text.ptr + block->text.len;

@@ -390,12 +390,9 @@ static bool has_r_field(const char *s, const char *end)
 {
 	const char *p = s;
 #ifdef __SSE2__
-	const __m128i space = _mm_set1_epi8(' '), capital_r = _mm_set1_epi8('R'), eq = _mm_set1_epi8('=');
 	for (; end - p >= 18; p += 16) {
-		__m128i a = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), space);
-		__m128i b = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 1)), capital_r);
-		__m128i c = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 2)), eq);
-		if (_mm_movemask_epi8(_mm_and_si128(_mm_and_si128(a, b), c)))
+		__m128i space_r = _mm_and_si128(bytes_equal16(p, ' '), bytes_equal16(p + 1, 'R'));
+		if (_mm_movemask_epi8(_mm_and_si128(space_r, bytes_equal16(p + 2, '='))))
 			return true;
 	}
 #endif

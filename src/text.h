@@ -64,6 +64,14 @@ static inline struct text text_skip(struct text t, size_t n)
 	return (struct text){ t.ptr + n, t.len - n };
 }
 
+#ifdef __SSE2__
+/* Where each of the 16 bytes at p (all readable) is c: 0xFF there, else 0. */
+static inline __m128i bytes_equal16(const char *p, char c)
+{
+	return _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8(c));
+}
+#endif
+
 /* The index of the first byte c in s[i, length), or length. For the short
  * hops of the lexer (a token's end, a bracket's close): sixteen bytes at
  * a time in a vector register where there is SSE2 (every x86-64), else
@@ -73,10 +81,8 @@ static inline struct text text_skip(struct text t, size_t n)
 static inline size_t bytes_find(const char *s, size_t length, size_t i, char c)
 {
 #ifdef __SSE2__
-	const __m128i wanted = _mm_set1_epi8(c);
 	for (; i + 16 <= length; i += 16) {
-		__m128i block = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		unsigned found = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(block, wanted));
+		unsigned found = (unsigned)_mm_movemask_epi8(bytes_equal16(s + i, c));
 		if (found)
 			return i + (size_t)__builtin_ctz(found);
 	}

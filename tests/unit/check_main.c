@@ -28,6 +28,7 @@ int main(void)
 	srunner_add_suite(runner, memo_suite());
 	srunner_add_suite(runner, strbuf_suite());
 	srunner_add_suite(runner, linepipe_suite());
+	srunner_add_suite(runner, worker_suite());
 	/* CK_NORMAL prints the summary and every failure with file:line. */
 	srunner_run_all(runner, CK_NORMAL);
 	int failed = srunner_ntests_failed(runner);

@@ -25,5 +25,6 @@ Suite *litfilter_suite(void);
 Suite *memo_suite(void);
 Suite *strbuf_suite(void);
 Suite *linepipe_suite(void);
+Suite *worker_suite(void);
 
 #endif

@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -33,6 +34,7 @@
 #include "lexer.h"
 #include "mapping.h"
 #include "msg.h"
+#include "worker.h"
 #include "xalloc.h"
 
 #define RAW_CHUNK (256 * 1024)
@@ -57,6 +59,17 @@ struct window_keeper {
 	size_t count;
 };
 
+/* A helper that maps in the pages of each new window (input_populate_ahead)
+ * while the reader reads its first POPULATE_SKIP bytes, which it maps in
+ * itself as it goes. A window is let go only after its job has ended. */
+#define POPULATE_SKIP (256 * 1024)
+struct populator {
+	struct worker *worker; /* NULL: off */
+	char *from;            /* the job: bytes of the window just mapped */
+	size_t length;
+	bool busy;             /* a job was handed over and not waited for */
+};
+
 struct reader {
 	const char *name;
 	int fd;
@@ -76,6 +89,7 @@ struct reader {
 	uint64_t window;    /* map's number once a line of it was handed out
 	                       with windows kept; 0 before */
 	struct window_keeper *keeper; /* NULL: a window is unmapped when left */
+	struct populator *populator; /* NULL, or the input's */
 	bool quiet;         /* peeking at a file that will be read again:
 	                       its damage is told then, not twice */
 	int read_errno;     /* of the read error that ended it */
@@ -125,6 +139,7 @@ struct input {
 	struct input_stats stats;
 	struct lexer *lexer;    /* for timestamps when ordering */
 	struct window_keeper keeper;
+	struct populator populator;
 };
 
 static const char *display_name(const char *path)
@@ -137,6 +152,38 @@ static const char *display_name(const char *path)
 static bool is_gzip_magic(const char *p, size_t n)
 {
 	return n >= 2 && (unsigned char)p[0] == 0x1f && (unsigned char)p[1] == 0x8b;
+}
+
+static void populate_job(void *arg)
+{
+	const struct populator *p = arg;
+#ifdef MADV_POPULATE_READ
+	/* an error (a kernel before 5.14, a file cut short) only leaves the
+	 * pages to be mapped in as the reader meets them */
+	(void)madvise(p->from, p->length, MADV_POPULATE_READ);
+#else
+	(void)p;
+#endif
+}
+
+static void populate_wait(struct populator *p)
+{
+	if (p != NULL && p->busy) {
+		worker_wait(p->worker);
+		p->busy = false;
+	}
+}
+
+/* The window just mapped, past its first POPULATE_SKIP bytes. */
+static void populate_window(struct populator *p, const struct mapping *map)
+{
+	if (p == NULL || p->worker == NULL || map->length <= 2 * POPULATE_SKIP)
+		return;
+	populate_wait(p);
+	p->from = map->bytes + POPULATE_SKIP;
+	p->length = map->length - POPULATE_SKIP;
+	p->busy = true;
+	worker_run(p->worker, populate_job, p);
 }
 
 /* The reader moves on from its window: kept when a line of it was
@@ -152,6 +199,7 @@ static void let_go_window(struct reader *r)
 	struct window_keeper *k = r->keeper;
 	if (r->map.bytes == NULL)
 		return;
+	populate_wait(r->populator);
 	if (k == NULL || !k->on || r->window == 0) {
 		mapping_unmap(&r->map);
 	} else {
@@ -325,6 +373,7 @@ static bool map_window(struct reader *r)
 		return false;
 	let_go_window(r);
 	r->map = next;
+	populate_window(r->populator, &r->map);
 	r->buf = next.bytes;
 	r->base = from;
 	r->start = (size_t)(offset - from);
@@ -387,7 +436,9 @@ static void reader_fill(struct reader *r)
 
 /* fd: a descriptor kept from the peek (rewound here), or -1 to open path.
  * peek: only to order the files; a regular file is read again later.
- * limit: stop at this stream offset (a reread), else UINT64_MAX. */
+ * limit: stop at this stream offset (a reread), else UINT64_MAX.
+ * A plain regular file read on (not a peek) is mapped next by the caller
+ * (reader_map_plain), once it has set the reader's populator. */
 static bool reader_open(struct reader *r, const char *path, int fd, bool peek, char *buf,
                         unsigned char *raw, uint64_t limit)
 {
@@ -448,8 +499,6 @@ static bool reader_open(struct reader *r, const char *path, int fd, bool peek, c
 	r->limit = limit; /* set only now: the gzip magic is read whatever it is */
 	if (!r->gzip && r->end > limit)
 		r->end = (size_t)limit;
-	if (!peek) /* a peek reads too little to gain */
-		reader_map_plain(r);
 	return true;
 }
 
@@ -778,6 +827,7 @@ void input_free(struct input *input)
 	if (input->reader_open)
 		reader_close(input->current);
 	input_keep_windows(input, false);
+	input_populate_ahead(input, false);
 	for (size_t i = 0; i < input->count; i++) {
 		struct source *src = &input->sources[i];
 		if (src->kept) {
@@ -816,6 +866,10 @@ static bool open_next_source(struct input *input)
 			continue;
 		}
 		struct reader *r = input->current;
+		if (!src->kept) {
+			r->populator = &input->populator;
+			reader_map_plain(r);
+		}
 		r->quiet |= input->rereading;
 		if (!input->planned && !src->kept && fd < 0 &&
 		    (r->device != src->device || r->inode != src->inode))
@@ -897,6 +951,18 @@ void input_let_go_windows(struct input *input, uint64_t up_to)
 			k->kept[still++] = k->kept[i];
 	}
 	k->count = still;
+}
+
+void input_populate_ahead(struct input *input, bool on)
+{
+	struct populator *p = &input->populator;
+	if (on && p->worker == NULL)
+		p->worker = worker_start();
+	if (!on && p->worker != NULL) {
+		populate_wait(p);
+		worker_stop(p->worker);
+		p->worker = NULL;
+	}
 }
 
 void input_keep_windows(struct input *input, bool keep)

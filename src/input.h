@@ -156,6 +156,21 @@ bool input_next_line(struct input *input, struct input_line *out);
  */
 #define INPUT_WINDOWS_KEPT_MAX 4
 
+/*
+ * With input_populate_ahead(input, true), a helper thread (worker.h) maps
+ * in the pages of each window as soon as it is mapped
+ * (MADV_POPULATE_READ), while the reader goes through its first bytes:
+ * the reader then meets no page fault past them. Mapping in a window's
+ * pages costs about as much as finding its lines (some 27 ms for the
+ * bench's 2M-line log), so this is for callers that leave a core idle:
+ * one thread, or grep's passes; a report's two threads keep both cores
+ * busy, and a third would only take from them. The helper only changes
+ * when the pages are mapped in, never what is read; a window is let go
+ * only once its helper's job has ended. Turned off, or when no thread
+ * could be made, the reader maps in its pages itself as before.
+ */
+void input_populate_ahead(struct input *input, bool on);
+
 void input_keep_windows(struct input *input, bool keep);
 size_t input_windows_kept(const struct input *input);
 void input_let_go_windows(struct input *input, uint64_t up_to);

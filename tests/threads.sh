@@ -1,13 +1,15 @@
 #!/bin/bash
 # The modes built on the transaction table read and lex on a second thread
-# (src/linepipe.c) unless EXIMEXPLAIN_THREADS=1. That must never change a
-# byte: report, export, digest, show, grep in two passes (its second
-# pass's skim and gate on that thread) and in one (standard input, which
-# cannot be read twice) print the same stdout, stderr and exit status
-# both ways, over the fixtures, the rotated files in a row, a file
-# of lines longer than the line cap and, when it is beside the
-# repository, the shared corpus. Under make check-valgrind (VALGRIND set)
-# the fixtures only.
+# (src/linepipe.c) unless EXIMEXPLAIN_THREADS=1, and grep and stats have
+# a helper thread map in the pages of a file's windows ahead of the
+# reader (input.h, input_populate_ahead). That must never change a
+# byte: report, export, digest, show, stats, grep in two passes (its
+# second pass's skim and gate on that thread) and in one (standard input,
+# which cannot be read twice) print the same stdout, stderr and exit
+# status both ways, over the fixtures, the rotated files in a row, a file
+# of lines longer than the line cap (some 15 MB: several windows) and,
+# when it is beside the repository, the shared corpus. Under make
+# check-valgrind (VALGRIND set) the fixtures only.
 set -u
 # shellcheck source=tests/testlib
 . "$(dirname "$0")/testlib"
@@ -73,6 +75,7 @@ for file in "${files[@]}"; do
 	same "$label" grep e "$file" # two passes: the second's taken lines through the pipe
 	if [ -z "${VALGRIND:-}" ]; then
 		same "$label" export --summary "$file"
+		same "$label" stats "$file"
 		same "$label" grep -l Completed "$file"
 		same "$label" grep '^20.*(defer|rejected)' "$file"
 		same_stdin "$label" "$file" grep -M e

@@ -13,9 +13,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +80,18 @@ static void collect_pass(struct input *input, struct read_result *r)
 }
 
 /* Read input to its end into r, and free it. */
+/* The mapped-window tests run twice: reading alone, and with a helper
+ * mapping in each window's pages ahead (input_populate_ahead), which
+ * must change nothing read. */
+static bool populating;
+
+static struct input *open_files(const char *const *paths, size_t n)
+{
+	struct input *input = input_open(paths, n);
+	input_populate_ahead(input, populating);
+	return input;
+}
+
 static void collect(struct input *input, struct read_result *r)
 {
 	collect_pass(input, r);
@@ -86,7 +100,7 @@ static void collect(struct input *input, struct read_result *r)
 
 static void read_all(const char *const *paths, size_t n, struct read_result *r)
 {
-	collect(input_open(paths, n), r);
+	collect(open_files(paths, n), r);
 }
 
 /* One planned read of one file from offset. */
@@ -657,7 +671,7 @@ END_TEST
 static void collect_blocks(const char *const *paths, size_t n, struct read_result *r)
 {
 	memset(r, 0, sizeof *r);
-	struct input *input = input_open(paths, n);
+	struct input *input = open_files(paths, n);
 	size_t capacity = 0;
 	struct input_block block;
 	while (input_next_block(input, &block)) {
@@ -1786,6 +1800,7 @@ static void mapped_lines(struct strbuf *out, size_t first, size_t last)
 
 START_TEST(test_mapped_windows_hold_every_line)
 {
+	populating = _i == 1;
 	/* Lines of every length over three windows, one over the cap across
 	 * the first window's end; the same text gzipped goes through read()
 	 * and zlib instead, and both ways, line by line and in blocks, must
@@ -1855,7 +1870,7 @@ static void check_cut_while_read(size_t at, off_t size)
 	mapped_lines(&text, 1, lines);
 	write_file(path, text.data, text.len);
 	const char *paths[] = { path };
-	struct input *input = input_open(paths, 1);
+	struct input *input = open_files(paths, 1);
 	struct input_line line;
 	for (size_t i = 1; i <= at; i++)
 		ck_assert(input_next_line(input, &line));
@@ -1891,6 +1906,7 @@ static void check_cut_while_read(size_t at, off_t size)
 
 START_TEST(test_mapped_file_cut_short_in_its_window)
 {
+	populating = _i == 1;
 	/* mid-line, inside the window being read */
 	check_cut_while_read(1000, INPUT_MAP_WINDOW / 2 + 50);
 }
@@ -1898,6 +1914,7 @@ END_TEST
 
 START_TEST(test_mapped_file_cut_to_nothing)
 {
+	populating = _i == 1;
 	/* copytruncate: every page of the window is gone */
 	check_cut_while_read(1000, 0);
 }
@@ -1905,6 +1922,7 @@ END_TEST
 
 START_TEST(test_mapped_file_read_on_as_it_grows)
 {
+	populating = _i == 1;
 	/* Exim appends while the log is read: what was added is read too */
 	char *dir = make_temp_dir();
 	char *path = path_in(dir, "exim_mainlog");
@@ -1913,7 +1931,7 @@ START_TEST(test_mapped_file_read_on_as_it_grows)
 	mapped_lines(&text, 1, first + added);
 	write_file(path, text.data, first * MAPPED_LINE);
 	const char *paths[] = { path };
-	struct input *input = input_open(paths, 1);
+	struct input *input = open_files(paths, 1);
 	struct input_line line;
 	ck_assert(input_next_line(input, &line));
 	append_file(path, text.data + first * MAPPED_LINE, added * MAPPED_LINE);
@@ -1957,6 +1975,7 @@ static void check_held_lines(const struct held_line *held, size_t from, size_t t
 
 START_TEST(test_kept_windows_keep_their_lines)
 {
+	populating = _i == 1;
 	char *dir = make_temp_dir();
 	char *big = path_in(dir, "exim_mainlog.1"), *small = path_in(dir, "exim_mainlog.2"),
 	     *gzip = path_in(dir, "exim_mainlog.3");
@@ -1981,7 +2000,7 @@ START_TEST(test_kept_windows_keep_their_lines)
 	struct read_result want;
 	read_all(paths, 3, &want);
 
-	struct input *input = input_open(paths, 3);
+	struct input *input = open_files(paths, 3);
 	input_keep_windows(input, true);
 	struct held_line *held = calloc(want.count, sizeof *held);
 	ck_assert_ptr_nonnull(held);
@@ -2045,6 +2064,7 @@ END_TEST
  * read does (mapping.h): each reads whole as it was, or as zeros. */
 START_TEST(test_kept_window_of_a_file_cut_short_reads_as_zeros)
 {
+	populating = _i == 1;
 	char *dir = make_temp_dir();
 	char *path = path_in(dir, "exim_mainlog");
 	char *errors = path_in(dir, "stderr");
@@ -2053,7 +2073,7 @@ START_TEST(test_kept_window_of_a_file_cut_short_reads_as_zeros)
 	mapped_lines(&text, 1, lines);
 	write_file(path, text.data, text.len);
 	const char *paths[] = { path };
-	struct input *input = input_open(paths, 1);
+	struct input *input = open_files(paths, 1);
 	input_keep_windows(input, true);
 	struct text *held = calloc(lines, sizeof *held);
 	ck_assert_ptr_nonnull(held);
@@ -2089,6 +2109,79 @@ START_TEST(test_kept_window_of_a_file_cut_short_reads_as_zeros)
 	remove_tree(dir);
 	free(path);
 	free(errors);
+	free(dir);
+}
+END_TEST
+
+/* Whether the page holding p is in this process's page tables (the
+ * present bit of /proc/self/pagemap, which needs no privilege); -1 when
+ * that cannot be read. */
+static int page_present(const void *p)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	uint64_t entry = 0;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	ssize_t n = pread(fd, &entry, sizeof entry, (off_t)((uintptr_t)p / page * sizeof entry));
+	close(fd);
+	return n == (ssize_t)sizeof entry ? (int)(entry >> 63) : -1;
+}
+
+/* Whether this kernel populates a file mapping on request (5.14 on). */
+static bool kernel_populates(int fd)
+{
+#ifdef MADV_POPULATE_READ
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return false;
+	bool done = madvise(p, 4096, MADV_POPULATE_READ) == 0;
+	munmap(p, 4096);
+	return done;
+#else
+	(void)fd;
+	return false;
+#endif
+}
+
+/* The helper maps in the pages of the window ahead of the reader: once
+ * it has been waited for (turning it off does), a page in the middle of
+ * the window, which the reader has not come near, is in the page tables;
+ * without it, the page is not. */
+START_TEST(test_populate_maps_in_the_window_ahead)
+{
+	populating = _i == 1;
+	char *dir = make_temp_dir();
+	char *path = path_in(dir, "exim_mainlog");
+	struct strbuf text = STRBUF_INIT;
+	mapped_lines(&text, 1, (2 * INPUT_MAP_WINDOW) / MAPPED_LINE);
+	write_file(path, text.data, text.len);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	bool supported = kernel_populates(fd);
+	close(fd);
+	const char *paths[] = { path };
+	struct input *input = open_files(paths, 1);
+	struct input_line line;
+	ck_assert(input_next_line(input, &line));
+	/* the first window starts at the file's first byte, this line's */
+	const char *middle = line.text.ptr + INPUT_MAP_WINDOW / 2;
+	input_populate_ahead(input, false);
+	int present = page_present(middle);
+	if (present < 0 || (populating && !supported)) {
+		printf("populate: %s, not checked\n", present < 0 ? "/proc/self/pagemap unreadable"
+		                                                  : "no MADV_POPULATE_READ here");
+	} else {
+		ck_assert_msg(present == populating, "the window's middle page %s in the page tables",
+		              present ? "is" : "is not");
+	}
+	struct read_result rest;
+	collect(input, &rest);
+	ck_assert_uint_eq(rest.count, (2 * INPUT_MAP_WINDOW) / MAPPED_LINE - 1);
+	free_result(&rest);
+	strbuf_release(&text);
+	remove_tree(dir);
+	free(path);
 	free(dir);
 }
 END_TEST
@@ -2184,12 +2277,13 @@ Suite *input_suite(void)
 
 	TCase *mapped = tcase_create("mapped windows");
 	tcase_set_timeout(mapped, 60); /* logs of several windows, under sanitizers */
-	tcase_add_test(mapped, test_mapped_windows_hold_every_line);
-	tcase_add_test(mapped, test_mapped_file_cut_short_in_its_window);
-	tcase_add_test(mapped, test_mapped_file_cut_to_nothing);
-	tcase_add_test(mapped, test_mapped_file_read_on_as_it_grows);
-	tcase_add_test(mapped, test_kept_windows_keep_their_lines);
-	tcase_add_test(mapped, test_kept_window_of_a_file_cut_short_reads_as_zeros);
+	tcase_add_loop_test(mapped, test_mapped_windows_hold_every_line, 0, 2);
+	tcase_add_loop_test(mapped, test_mapped_file_cut_short_in_its_window, 0, 2);
+	tcase_add_loop_test(mapped, test_mapped_file_cut_to_nothing, 0, 2);
+	tcase_add_loop_test(mapped, test_mapped_file_read_on_as_it_grows, 0, 2);
+	tcase_add_loop_test(mapped, test_kept_windows_keep_their_lines, 0, 2);
+	tcase_add_loop_test(mapped, test_kept_window_of_a_file_cut_short_reads_as_zeros, 0, 2);
+	tcase_add_loop_test(mapped, test_populate_maps_in_the_window_ahead, 0, 2);
 	suite_add_tcase(s, mapped);
 
 	TCase *in = tcase_create("stdin");

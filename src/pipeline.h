@@ -40,8 +40,11 @@ struct pipeline_options {
 	bool verbose; /* --verbose: tell on stderr how the input was read */
 	/* Read and lex on a second thread while this one runs the sink
 	 * (linepipe.h), unless EXIMEXPLAIN_THREADS=1: for sinks that do as
-	 * much per line as the lexer (the transaction table's); a light
-	 * sink would only wait, and the copy costs more than it saves. */
+	 * much per line as the lexer (the transaction table's). A light sink
+	 * gains on an idle machine (stats: 217/222 -> 181/190 ms, best and
+	 * first quartile) but loses when another process keeps a core busy
+	 * (237/238 -> 301/302): its thread has too little of its own to
+	 * hide the pipe's hand-overs once the two threads share a core. */
 	bool read_ahead;
 };
 

@@ -267,10 +267,12 @@ static void tell_reading(const struct input_stats *stats, const struct loop *loo
 
 /* A helper maps in the input's pages ahead of the reader (input.h) where
  * a core would idle: one thread reads for a light sink, or grep's
- * passes, whose second hands on few lines (the bench's grep: 177/181 ->
- * 149/155 ms, best and first quartile). Not for the transaction table
- * read ahead in full: its two threads keep both cores busy, and the
- * helper made the bench's report slower (264 -> 292 ms). */
+ * passes, whose second hands on few lines (the bench's grep: 179/181 ->
+ * 151/154 ms, best and first quartile; stats 232/233 -> 220/223; with
+ * another process busy on one core, grep 194/196 -> 202/216 and stats
+ * the same). Not for the transaction table read ahead in full: its two
+ * threads keep both cores busy, and the helper made the bench's report
+ * slower (264 -> 292 ms). */
 static bool populate_wanted(const struct pipeline_options *options)
 {
 	return linepipe_wanted() && (!options->read_ahead || options->prefilter != NULL);

@@ -79,7 +79,6 @@ static void collect_pass(struct input *input, struct read_result *r)
 	ck_assert_uint_eq(unchanged.offset, 12345);
 }
 
-/* Read input to its end into r, and free it. */
 /* The mapped-window tests run twice: reading alone, and with a helper
  * mapping in each window's pages ahead (input_populate_ahead), which
  * must change nothing read. */
@@ -92,6 +91,7 @@ static struct input *open_files(const char *const *paths, size_t n)
 	return input;
 }
 
+/* Read input to its end into r, and free it. */
 static void collect(struct input *input, struct read_result *r)
 {
 	collect_pass(input, r);

@@ -67,7 +67,6 @@ struct populator {
 	struct worker *worker; /* NULL: off */
 	char *from;            /* the job: bytes of the window just mapped */
 	size_t length;
-	bool busy;             /* a job was handed over and not waited for */
 };
 
 struct reader {
@@ -166,15 +165,15 @@ static void populate_job(void *arg)
 #endif
 }
 
+/* Until the job on the window last mapped has ended (at once when idle). */
 static void populate_wait(struct populator *p)
 {
-	if (p != NULL && p->busy) {
+	if (p != NULL && p->worker != NULL)
 		worker_wait(p->worker);
-		p->busy = false;
-	}
 }
 
-/* The window just mapped, past its first POPULATE_SKIP bytes. */
+/* The window just mapped, past its first POPULATE_SKIP bytes; one of no
+ * more than twice that is left to the reader. */
 static void populate_window(struct populator *p, const struct mapping *map)
 {
 	if (p == NULL || p->worker == NULL || map->length <= 2 * POPULATE_SKIP)
@@ -182,7 +181,6 @@ static void populate_window(struct populator *p, const struct mapping *map)
 	populate_wait(p);
 	p->from = map->bytes + POPULATE_SKIP;
 	p->length = map->length - POPULATE_SKIP;
-	p->busy = true;
 	worker_run(p->worker, populate_job, p);
 }
 

@@ -132,9 +132,14 @@ check-integration: $(BIN)
 # clean, and a non-empty one fails the target. HOSTILE_QUICK shrinks
 # tests/hostile.sh's largest inputs, which test limits, not memory errors;
 # CK_TIMEOUT_MULTIPLIER gives the unit tests the time valgrind needs.
+# Each run logs into a directory mktemp makes for it, a file per process
+# (valgrind's %p: the unit tests fork one per test). Named by process ID
+# alone, a run whose ID came round again (32768 of them, soon gone
+# through when other suites run beside this one) wrote over an earlier
+# run's log, errors and all.
 VALGRIND_CMD = valgrind --quiet --error-exitcode=97 --leak-check=full \
-	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-	--log-file=$(CURDIR)/$(O)/valgrind/log/%p.log
+	--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+VALGRIND_RUN_DIR = $(CURDIR)/$(O)/valgrind/log/run-XXXXXXXX
 
 check-valgrind:
 	$(MAKE) O=build/valgrind CFLAGS='-g -O1 -DEXIMEXPLAIN_NO_JIT' run-valgrind
@@ -145,7 +150,8 @@ run-valgrind: test-build
 	mkdir -p $(O)/valgrind/tests/fuzz
 	for b in $(BIN) $(CHECK_BIN) $(GRAMMAR_DIFF) $(FUZZ_REPLAYS); do \
 		w=$(O)/valgrind/$${b#$(O)/}; \
-		printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(VALGRIND_CMD)' "$(CURDIR)/$$b" >$$w; \
+		printf '#!/bin/sh\nrun=$$(mktemp -d %s) || exit 2\nexec %s --log-file="$$run/%%p.log" %s "$$@"\n' \
+			'$(VALGRIND_RUN_DIR)' '$(VALGRIND_CMD)' "$(CURDIR)/$$b" >$$w; \
 		chmod +x $$w; \
 	done
 	EXIMEXPLAIN=$(O)/valgrind/eximexplain \
@@ -156,7 +162,8 @@ run-valgrind: test-build
 	if [ -n "$$bad" ]; then \
 		for f in $$bad; do echo "== $$f"; head -n 60 $$f; done; \
 		echo "valgrind: errors or leaks in $$(echo $$bad | wc -w) run(s)"; exit 1; \
-	fi; echo "valgrind: $$(ls $(O)/valgrind/log | wc -l) runs, no errors, no leaks"
+	fi; echo "valgrind: $$(ls $(O)/valgrind/log | wc -l) runs ($$(find $(O)/valgrind/log \
+		-name '*.log' | wc -l) processes), no errors, no leaks"
 
 bench: $(BIN)
 	bench/run

@@ -205,6 +205,7 @@ struct candidates {
 	size_t count;
 	unsigned uses; /* enum fact_use: every fact any of them looks at */
 	bool built;
+	bool ends_always; /* the last holds for every failure of the class */
 	struct screen error_screen, text_screen;
 };
 
@@ -219,6 +220,7 @@ struct rule_set {
 	struct candidates by_class[RULE_OUTCOME_COUNT][LINE_KIND_COUNT + 1];
 	bool every_pattern_runs; /* literal filters off (tests) */
 	bool no_memo;            /* every match worked out (tests) */
+	uint64_t worked_out;     /* matches not answered by the memo */
 	struct memo *memo;       /* facts key -> const struct rule *; NULL until used */
 	bool candidates_built;   /* some class's candidates are: a load forgets them */
 	struct matcher matcher;
@@ -1263,13 +1265,21 @@ static unsigned facts_used(const struct rule *r)
 	return uses;
 }
 
+/* A rule with no condition but its class holds for every failure of the
+ * class: the rules after it are never reached, so they are not
+ * candidates, and the memo key leaves out the facts only they look at.
+ * An authentication failure's rule is the second of its class, and
+ * asks for nothing: its text, which names the user tried, is then not
+ * in the key, and each failure is a hit of the memo, not a miss. */
 static void push_class(struct candidates *c, struct rule *const *rules, size_t count,
                        enum rule_outcome outcome, enum line_kind kind)
 {
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < count && !c->ends_always; i++)
 		if (class_holds(rules[i], outcome, kind)) {
 			push(&c->rules, &c->count, rules[i]);
-			c->uses |= facts_used(rules[i]);
+			unsigned uses = facts_used(rules[i]);
+			c->uses |= uses;
+			c->ends_always = uses == 0;
 		}
 }
 
@@ -1451,6 +1461,7 @@ static const struct rule *first_screened_holding(struct rule_set *set, struct ca
 static const struct rule *first_holding(struct rule_set *set, struct candidates *c,
                                         const struct rule_facts *facts)
 {
+	set->worked_out++;
 	struct prepared_facts prepared;
 	prepare_facts(facts, &prepared);
 	/* The screens cost a pass over the text's trigrams: worth it only
@@ -1553,6 +1564,11 @@ const struct rule *rules_match(struct rule_set *set, const struct rule_facts *fa
 	const struct rule *found = first_holding(set, c, facts);
 	memo_put(set->memo, key.bytes, key.length, hash, found);
 	return found;
+}
+
+uint64_t rules_matches_worked_out(const struct rule_set *set)
+{
+	return set->worked_out;
 }
 
 const char *rule_id(const struct rule *rule) { return rule->id; }

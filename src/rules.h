@@ -81,6 +81,9 @@ void rules_use_literal_filters(struct rule_set *set, bool on);
  * Off works out every match, for the tests that check the memo never
  * changes which rule matches. */
 void rules_use_memo(struct rule_set *set, bool on);
+/* How many matches were worked out, rather than answered by the memo
+ * (for the tests of what a memo key holds). */
+uint64_t rules_matches_worked_out(const struct rule_set *set);
 
 const char *rule_id(const struct rule *rule);
 const char *rule_reason(const struct rule *rule);

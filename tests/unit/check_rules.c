@@ -386,6 +386,37 @@ START_TEST(test_memo_long_facts_matched_every_time)
 }
 END_TEST
 
+/* A rule that asks for nothing but its class holds for every failure of
+ * it: the rules after it are never reached, so the facts only they look
+ * at are not in the memo key, and failures that differ only in those
+ * are one match worked out (the text of an authentication failure names
+ * the user tried, a new one each time). A key that held the later
+ * rules' text would work out every one of them. */
+START_TEST(test_memo_key_ends_at_a_rule_that_always_holds)
+{
+	struct fixture f = { 0 };
+	load_text(&f, "a.rules",
+	          "rule t.code\n\tcode 454\n" RULE_OUTPUTS
+	          "rule t.any\n" RULE_OUTPUTS
+	          "rule t.text\n\ttext quota\n" RULE_OUTPUTS,
+	          RULES_SHIPPED);
+	ck_assert_uint_eq(f.errors, 0);
+	struct rule_facts facts = facts_for(RULE_EVENT);
+	facts.code = 535;
+	char text[64];
+	for (int i = 0; i < 50; i++) {
+		snprintf(text, sizeof text, "535 auth failed (set_id=user%d) quota", i);
+		facts.error = facts.text = t(text);
+		ck_assert_str_eq(match_id(&f, &facts), "t.any");
+	}
+	ck_assert_uint_eq(rules_matches_worked_out(f.set), 1);
+	facts.code = 454; /* the code is still in the key */
+	ck_assert_str_eq(match_id(&f, &facts), "t.code");
+	ck_assert_uint_eq(rules_matches_worked_out(f.set), 2);
+	release(&f);
+}
+END_TEST
+
 /* ---- order and overrides ---- */
 
 START_TEST(test_first_match_wins_in_file_name_order)
@@ -820,6 +851,7 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, test_text_facts);
 	tcase_add_test(tc, test_memo_tells_facts_apart_by_every_field);
 	tcase_add_test(tc, test_memo_long_facts_matched_every_time);
+	tcase_add_test(tc, test_memo_key_ends_at_a_rule_that_always_holds);
 	tcase_add_loop_test(tc, test_literal_filters_and_memo_change_no_match, 0,
 	                    sizeof text_sources / sizeof *text_sources);
 	/* the catastrophic pattern must end well inside this */

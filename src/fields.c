@@ -71,27 +71,24 @@ static void set_field(struct fields *f, enum field_tag tag, const char *p, size_
 	fields_set(f, tag, text_make(p, n));
 }
 
+/* The one-letter tags, by letter, each as its tag + 1 (0: none): most
+ * tags on a line are one letter (R=, T=, H=, S=, P=), and a table answers
+ * in a load where the switch took a chain of compares. */
+static const unsigned char single_letter_tag[128] = {
+	['A'] = FIELD_A + 1, ['C'] = FIELD_C + 1, ['D'] = FIELD_D + 1, ['F'] = FIELD_F + 1,
+	['H'] = FIELD_H + 1, ['I'] = FIELD_I + 1, ['P'] = FIELD_P + 1, ['Q'] = FIELD_Q + 1,
+	['R'] = FIELD_R + 1, ['S'] = FIELD_S + 1, ['T'] = FIELD_T + 1, ['U'] = FIELD_U + 1,
+	['X'] = FIELD_X + 1,
+};
+
 /* Tags written TAG=value; found by name. Bare words are separate. */
 static int tag_by_name(const char *p, size_t n)
 {
 	switch (n) {
-	case 1:
-		switch (p[0]) {
-		case 'A': return FIELD_A;
-		case 'C': return FIELD_C;
-		case 'D': return FIELD_D;
-		case 'F': return FIELD_F;
-		case 'H': return FIELD_H;
-		case 'I': return FIELD_I;
-		case 'P': return FIELD_P;
-		case 'Q': return FIELD_Q;
-		case 'R': return FIELD_R;
-		case 'S': return FIELD_S;
-		case 'T': return FIELD_T;
-		case 'U': return FIELD_U;
-		case 'X': return FIELD_X;
-		}
-		return -1;
+	case 1: {
+		unsigned char c = (unsigned char)p[0];
+		return c < sizeof single_letter_tag ? (int)single_letter_tag[c] - 1 : -1;
+	}
 	case 2:
 		if (memcmp(p, "Ci", 2) == 0) return FIELD_CI;
 		if (memcmp(p, "CV", 2) == 0) return FIELD_CV;

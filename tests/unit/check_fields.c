@@ -475,12 +475,15 @@ START_TEST(test_tag_token_long_and_short_agree)
 		const char *name;
 		bool tag;
 	} names[] = {
-		{ "A", true }, { "C", true }, { "H", true }, { "X", true }, { "Ci", true },
+		{ "A", true }, { "C", true }, { "D", true }, { "F", true }, { "H", true },
+		{ "I", true }, { "P", true }, { "Q", true }, { "R", true }, { "S", true },
+		{ "T", true }, { "U", true }, { "X", true }, { "Ci", true },
 		{ "CV", true }, { "DN", true }, { "DT", true }, { "PS", true }, { "QT", true },
 		{ "RT", true }, { "ST", true }, { "id", true }, { "id*", true }, { "M8S", true },
 		{ "PRX", true }, { "SNI", true }, { "SPF", true }, { "DKIM", true }, { "DMARC", true },
 		{ "", false }, { "Rx", false }, { "B", false }, { "K", false }, { "for", false },
-		{ "hostx", false }, { "DMARCX", false }, { "ABCDEFG", false },
+		{ "hostx", false }, { "DMARCX", false }, { "ABCDEFG", false }, { "a", false },
+		{ "Z", false }, { "\xc3", false }, { "\x7f", false },
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		char token[64];
